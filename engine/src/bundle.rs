@@ -1,0 +1,507 @@
+//! The policy bundle: every policy folder and the shared library, validated and compiled once.
+//!
+//! Loading either yields a complete, prepared bundle or every problem found, each naming its file
+//! (and line and column where known): a bundle that fails to load is never half-used.
+//!
+//! For speed, the loader generates one Rego module, `data.gatehouse.generated`, with one
+//! aggregate rule per targeted kind: an object is evaluated once against exactly the policies
+//! that target its kind, each seeing its own `input.parameters`. One rule per policy serves
+//! errors attribution and wildcard targets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics, from_regorus_error};
+use crate::metadata::{self, Enforcement, Mode, PolicyMetadata, RegoVersion};
+
+pub const GENERATED_PACKAGE: &str = "gatehouse.generated";
+const GENERATED_FILE: &str = "<gatehouse generated aggregate>";
+
+/// A loaded policy, with the enforcement and parameters in force after configuration.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub metadata: PolicyMetadata,
+    /// The folder's parent under the bundle root: `kubernetes`, `terraform`.
+    pub domain: String,
+    pub dir: PathBuf,
+    pub rego_file: PathBuf,
+    pub test_file: Option<PathBuf>,
+    pub samples: Vec<Sample>,
+    /// `data.<package>` of `policy.rego`.
+    pub package: String,
+    pub enabled: bool,
+    pub enforcement: Enforcement,
+    pub parameters: serde_json::Map<String, Value>,
+    /// The generated rule that evaluates this policy alone.
+    pub(crate) rule: String,
+}
+
+impl Policy {
+    pub fn id(&self) -> &str {
+        &self.metadata.id
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    Allowed,
+    Disallowed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    pub file: PathBuf,
+    pub expectation: Expectation,
+}
+
+/// The policies that apply to one (group, kind), and the rule that evaluates them together.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub rule: String,
+    pub policies: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub root: PathBuf,
+    pub policies: Vec<Policy>,
+    pub lib_files: Vec<PathBuf>,
+    pub lib_test_files: Vec<PathBuf>,
+    pub engine: regorus::Engine,
+    pub routes: HashMap<(String, String), Route>,
+    /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
+    pub wildcard: Vec<usize>,
+}
+
+/// A compiled policy bundle; cheap to clone and share between threads.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub(crate) inner: Arc<Compiled>,
+}
+
+impl Bundle {
+    /// Loads, validates and compiles the bundle at `root` with the configuration applied.
+    pub fn load(root: &Path, config: &Config) -> Result<Bundle, Diagnostics> {
+        let layout = discover(root)?;
+        let mut problems = Vec::new();
+        let mut policies = Vec::new();
+        let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for folder in &layout.policies {
+            let meta_file = folder.dir.join("policy.yaml");
+            let folder_name = folder.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let source = match read_text(&meta_file) {
+                Ok(s) => s,
+                Err(d) => {
+                    problems.push(d);
+                    continue;
+                }
+            };
+            match metadata::load(&meta_file, &source, &folder_name) {
+                Ok(meta) => {
+                    if let Some(first) = seen.get(&meta.id) {
+                        problems.push(Diagnostic::in_file(
+                            &meta_file,
+                            format!("duplicate policy id {:?}: already defined in {}", meta.id, first.display()),
+                        ));
+                        continue;
+                    }
+                    seen.insert(meta.id.clone(), meta_file.clone());
+                    policies.push(Policy {
+                        enforcement: meta.enforcement,
+                        parameters: meta.default_parameters(),
+                        metadata: meta,
+                        domain: folder.domain.clone(),
+                        dir: folder.dir.clone(),
+                        rego_file: folder.dir.join("policy.rego"),
+                        test_file: folder.test_file.clone(),
+                        samples: folder.samples.clone(),
+                        package: String::new(),
+                        enabled: true,
+                        rule: String::new(),
+                    });
+                }
+                Err(mut ds) => problems.append(&mut ds),
+            }
+        }
+        policies.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+        apply_config(&mut policies, config, &mut problems);
+        if !problems.is_empty() {
+            return Err(Diagnostics(problems));
+        }
+        compile(root, layout, policies)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    pub fn policies(&self) -> &[Policy] {
+        &self.inner.policies
+    }
+
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.inner.policies.iter().find(|p| p.metadata.id == id)
+    }
+
+    pub fn lib_files(&self) -> &[PathBuf] {
+        &self.inner.lib_files
+    }
+
+    pub fn lib_test_files(&self) -> &[PathBuf] {
+        &self.inner.lib_test_files
+    }
+
+    /// The prepared engine with every policy and the library loaded; tests add to a clone.
+    pub fn engine(&self) -> &regorus::Engine {
+        &self.inner.engine
+    }
+
+    /// Indices of the enabled policies that apply to objects of this group and kind.
+    pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
+        match self.inner.routes.get(&(group.to_string(), kind.to_string())) {
+            Some(route) => route.policies.clone(),
+            None => self
+                .inner
+                .wildcard
+                .iter()
+                .copied()
+                .filter(|&i| self.inner.policies[i].metadata.applies_to(group, kind))
+                .collect(),
+        }
+    }
+}
+
+struct PolicyFolder {
+    domain: String,
+    dir: PathBuf,
+    test_file: Option<PathBuf>,
+    samples: Vec<Sample>,
+}
+
+struct Layout {
+    policies: Vec<PolicyFolder>,
+    lib: Vec<PathBuf>,
+    lib_tests: Vec<PathBuf>,
+}
+
+/// Hidden entries, and the `..data` indirection of a mounted ConfigMap, are not content.
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
+}
+
+fn discover(root: &Path) -> Result<Layout, Diagnostics> {
+    if !root.is_dir() {
+        return Err(Diagnostic::in_file(root, "the policy bundle is not a directory").into());
+    }
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for entry in WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| !is_hidden(e)) {
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                problems.push(Diagnostic::in_file(&path, format!("cannot read: {e}")));
+            }
+        }
+    }
+    let lib_dir = root.join("lib");
+    let mut layout = Layout { policies: Vec::new(), lib: Vec::new(), lib_tests: Vec::new() };
+    let policy_dirs: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "policy.yaml"))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in &policy_dirs {
+        let relative = dir.strip_prefix(root).unwrap_or(dir);
+        let parts: Vec<_> = relative.components().collect();
+        if parts.len() != 2 || dir.starts_with(&lib_dir) {
+            problems.push(Diagnostic::in_file(
+                &dir.join("policy.yaml"),
+                "a policy folder must sit at <bundle>/<domain>/<policy-id>/",
+            ));
+            continue;
+        }
+        let domain = parts[0].as_os_str().to_string_lossy().into_owned();
+        layout.policies.push(PolicyFolder { domain, dir: dir.clone(), test_file: None, samples: Vec::new() });
+    }
+    for file in &files {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if file.starts_with(&lib_dir) {
+            if name.ends_with("_test.rego") {
+                layout.lib_tests.push(file.clone());
+            } else if name.ends_with(".rego") {
+                layout.lib.push(file.clone());
+            } else if !is_documentation(&name) {
+                problems.push(Diagnostic::in_file(file, "unexpected file in the policy library"));
+            }
+            continue;
+        }
+        let owner = layout.policies.iter_mut().find(|p| file.starts_with(&p.dir));
+        let Some(owner) = owner else {
+            if name.ends_with(".rego") {
+                problems.push(Diagnostic::in_file(file, "Rego file outside any policy folder and outside lib/"));
+            }
+            continue;
+        };
+        let parent = file.parent().unwrap_or(Path::new(""));
+        if parent == owner.dir {
+            match name.as_str() {
+                "policy.yaml" | "policy.rego" => {}
+                "policy_test.rego" => owner.test_file = Some(file.clone()),
+                _ if is_documentation(&name) => {}
+                _ => problems.push(Diagnostic::in_file(
+                    file,
+                    "unexpected file in a policy folder (expected policy.yaml, policy.rego, policy_test.rego, samples/)",
+                )),
+            }
+        } else if parent == owner.dir.join("samples") {
+            let expectation = if name.starts_with("allowed-") {
+                Expectation::Allowed
+            } else if name.starts_with("disallowed-") {
+                Expectation::Disallowed
+            } else {
+                problems.push(Diagnostic::in_file(file, "a sample's name must start with allowed- or disallowed-"));
+                continue;
+            };
+            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+                problems.push(Diagnostic::in_file(file, "a sample must be a .yaml, .yml or .json file"));
+                continue;
+            }
+            owner.samples.push(Sample { file: file.clone(), expectation });
+        } else {
+            problems.push(Diagnostic::in_file(file, "unexpected file in a policy folder"));
+        }
+    }
+    for folder in &layout.policies {
+        if !folder.dir.join("policy.rego").is_file() {
+            problems.push(Diagnostic::in_file(&folder.dir.join("policy.rego"), "missing: every policy folder needs policy.rego"));
+        }
+    }
+    if problems.is_empty() { Ok(layout) } else { Err(Diagnostics(problems)) }
+}
+
+fn is_documentation(name: &str) -> bool {
+    name.ends_with(".md")
+}
+
+pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::in_file(path, format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    })
+}
+
+fn apply_config(policies: &mut [Policy], config: &Config, problems: &mut Vec<Diagnostic>) {
+    for (id, over) in &config.policies {
+        let base = format!("/policies/{}", id.replace('~', "~0").replace('/', "~1"));
+        let Some(policy) = policies.iter_mut().find(|p| &p.metadata.id == id) else {
+            problems.push(config.diagnostic(&base, format!("no policy with id {id:?} in the bundle")));
+            continue;
+        };
+        if let Some(enabled) = over.enabled {
+            policy.enabled = enabled;
+        }
+        if let Some(enforcement) = over.enforcement {
+            policy.enforcement = enforcement;
+        }
+        for (name, value) in &over.parameters {
+            let pointer = format!("{base}/parameters/{name}");
+            match policy.metadata.parameters.get(name) {
+                None => {
+                    let known: Vec<&str> = policy.metadata.parameters.keys().map(String::as_str).collect();
+                    problems.push(config.diagnostic(
+                        &pointer,
+                        format!("policy {id} has no parameter {name:?} (it has: {})", known.join(", ")),
+                    ));
+                }
+                Some(spec) => match spec.check(value) {
+                    Ok(()) => {
+                        policy.parameters.insert(name.clone(), value.clone());
+                    }
+                    Err(e) => problems.push(config.diagnostic(&pointer, format!("parameter {name} of {id}: {e}"))),
+                },
+            }
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bundle, Diagnostics> {
+    let mut engine = regorus::Engine::new();
+    let mut problems = Vec::new();
+    for file in &layout.lib {
+        engine.set_rego_v0(false);
+        add_module(&mut engine, file, &mut problems);
+    }
+    let mut packages: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in &layout.lib {
+        // Library packages may span files; they only must not collide with a policy's.
+        if let Some(p) = package_of(&engine, file) {
+            packages.insert(p, file.clone());
+        }
+    }
+    for policy in &mut policies {
+        engine.set_rego_v0(policy.metadata.rego_version == RegoVersion::V0);
+        let Some(package) = add_module(&mut engine, &policy.rego_file, &mut problems) else {
+            continue;
+        };
+        let components: Vec<&str> = package.trim_start_matches("data.").split('.').collect();
+        if !components.iter().all(|c| is_identifier(c)) {
+            problems.push(Diagnostic::in_file(
+                &policy.rego_file,
+                format!("package {package} must be a dotted path of identifiers"),
+            ));
+            continue;
+        }
+        if package == format!("data.{GENERATED_PACKAGE}") {
+            problems.push(Diagnostic::in_file(&policy.rego_file, format!("package {package} is reserved")));
+            continue;
+        }
+        if let Some(other) = packages.get(&package) {
+            problems.push(Diagnostic::in_file(
+                &policy.rego_file,
+                format!("package {package} is already used by {}", other.display()),
+            ));
+            continue;
+        }
+        packages.insert(package.clone(), policy.rego_file.clone());
+        let rule = match policy.metadata.mode {
+            Mode::Validate => "violation",
+            Mode::Mutate => "patch",
+        };
+        let path = policy.rego_file.to_string_lossy();
+        if !engine.has_declared_rule_rooted_at(&path, rule).unwrap_or(false) {
+            problems.push(Diagnostic::in_file(
+                &policy.rego_file,
+                format!(
+                    "a {} policy must define `{rule}` (mode: {} in policy.yaml)",
+                    if rule == "patch" { "mutating" } else { "validating" },
+                    if rule == "patch" { "mutate" } else { "validate" }
+                ),
+            ));
+        }
+        policy.package = package;
+    }
+    engine.set_rego_v0(false);
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let (module, routes, wildcard) = generate(&mut policies);
+    if let Err(e) = engine.add_policy(GENERATED_FILE.to_string(), module) {
+        return Err(Diagnostic::in_file(Path::new(GENERATED_FILE), e.to_string()).into());
+    }
+    engine.set_input(regorus::Value::new_object());
+    // Preparing the engine runs regorus' analysis (unsafe variables, recursion, conflicts)
+    // over every module once, here rather than on the first request.
+    if let Err(e) = engine.eval_rule(format!("data.{GENERATED_PACKAGE}.ready")) {
+        return Err(from_regorus_error(root, &e.to_string()).into());
+    }
+    Ok(Bundle {
+        inner: Arc::new(Compiled {
+            root: root.to_path_buf(),
+            policies,
+            lib_files: layout.lib,
+            lib_test_files: layout.lib_tests,
+            engine,
+            routes,
+            wildcard,
+        }),
+    })
+}
+
+fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diagnostic>) -> Option<String> {
+    let source = match read_text(file) {
+        Ok(s) => s,
+        Err(d) => {
+            problems.push(d);
+            return None;
+        }
+    };
+    match engine.add_policy(file.to_string_lossy().into_owned(), source) {
+        Ok(package) => Some(package),
+        Err(e) => {
+            problems.push(from_regorus_error(file, &e.to_string()));
+            None
+        }
+    }
+}
+
+fn package_of(engine: &regorus::Engine, file: &Path) -> Option<String> {
+    let path = file.to_string_lossy();
+    engine.get_policies().ok()?.iter().find(|s| s.get_path() == path.as_ref()).and_then(|s| {
+        s.get_contents()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("package ").map(|p| format!("data.{}", p.trim())))
+    })
+}
+
+/// One rule body that evaluates policy `index` with its own parameters and yields `[index, item]`.
+fn contribution(index: usize, policy: &Policy) -> String {
+    let rule = match policy.metadata.mode {
+        Mode::Validate => "violation",
+        Mode::Mutate => "patch",
+    };
+    let mut body = String::new();
+    if policy.parameters.is_empty() {
+        let _ = write!(body, "\titems := {}.{rule}\n", policy.package);
+    } else {
+        let params = Value::Object(policy.parameters.clone()).to_string();
+        let _ = write!(body, "\titems := {}.{rule} with input.parameters as {params}\n", policy.package);
+    }
+    let _ = write!(body, "\tsome item in items\n\tentry := [{index}, item]\n");
+    body
+}
+
+type Routes = HashMap<(String, String), Route>;
+
+fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
+    let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
+    for (i, policy) in policies.iter_mut().enumerate() {
+        policy.rule = format!("data.{GENERATED_PACKAGE}.p{i}");
+        let _ = write!(module, "\np{i} contains entry if {{\n{}}}\n", contribution(i, policy));
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut wildcard = Vec::new();
+    for (i, policy) in policies.iter().enumerate().filter(|(_, p)| p.enabled) {
+        for target in &policy.metadata.targets {
+            if target.api_groups.iter().any(|g| g == "*") || target.kinds.iter().any(|k| k == "*") {
+                wildcard.push(i);
+            }
+            for group in target.api_groups.iter().filter(|g| *g != "*") {
+                for kind in target.kinds.iter().filter(|k| *k != "*") {
+                    let pair = (group.clone(), kind.clone());
+                    if !pairs.contains(&pair) {
+                        pairs.push(pair);
+                    }
+                }
+            }
+        }
+    }
+    wildcard.dedup();
+    let mut routes = HashMap::new();
+    for (r, (group, kind)) in pairs.into_iter().enumerate() {
+        let members: Vec<usize> = policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.enabled && p.metadata.applies_to(&group, &kind))
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &members {
+            let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i]));
+        }
+        routes.insert((group, kind), Route { rule: format!("data.{GENERATED_PACKAGE}.r{r}"), policies: members });
+    }
+    (module, routes, wildcard)
+}

@@ -1,0 +1,226 @@
+//! The bundle's own test suite: every `test_` rule of every policy and library test file, every
+//! allowed and disallowed sample, and the completeness of every policy folder.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::bundle::{Bundle, Expectation, Policy, read_text};
+use crate::diagnostic::from_regorus_error;
+use crate::evaluate::{Decision, Evaluator};
+use crate::inventory::Inventory;
+use crate::metadata::RegoVersion;
+use crate::review::Review;
+use crate::yaml::{self, Limits};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(String),
+    /// The test could not be evaluated; never counted as passing.
+    Error(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    /// The file the test lives in (a test file, a sample, or a policy folder).
+    pub file: PathBuf,
+    pub name: String,
+    pub outcome: Outcome,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TestReport {
+    pub results: Vec<TestResult>,
+}
+
+impl TestReport {
+    pub fn passed(&self) -> usize {
+        self.results.iter().filter(|r| r.outcome == Outcome::Pass).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.results.len() - self.passed()
+    }
+}
+
+/// Namespace the samples' namespaced objects take when they name none.
+pub const SAMPLE_NAMESPACE: &str = "default";
+
+/// Runs the whole suite. Only a bundle that loads can be tested; its load errors come back as
+/// the error.
+pub fn run(bundle: &Bundle) -> TestReport {
+    let mut report = TestReport::default();
+    for policy in bundle.policies() {
+        check_completeness(policy, &mut report);
+    }
+    run_unit_tests(bundle, &mut report);
+    for (index, policy) in bundle.policies().iter().enumerate() {
+        for sample in &policy.samples {
+            let started = Instant::now();
+            let outcome = check_sample(bundle, index, &sample.file, sample.expectation);
+            report.results.push(TestResult {
+                file: sample.file.clone(),
+                name: format!("sample {}", policy.id()),
+                outcome,
+                duration: started.elapsed(),
+            });
+        }
+    }
+    report
+}
+
+fn check_completeness(policy: &Policy, report: &mut TestReport) {
+    let mut missing = Vec::new();
+    if policy.test_file.is_none() {
+        missing.push("policy_test.rego");
+    }
+    if !policy.samples.iter().any(|s| s.expectation == Expectation::Allowed) {
+        missing.push("samples/allowed-*.yaml");
+    }
+    if !policy.samples.iter().any(|s| s.expectation == Expectation::Disallowed) {
+        missing.push("samples/disallowed-*.yaml");
+    }
+    let outcome = if missing.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(format!("policy folder is incomplete: missing {}", missing.join(", ")))
+    };
+    report.results.push(TestResult {
+        file: policy.dir.clone(),
+        name: format!("complete {}", policy.id()),
+        outcome,
+        duration: Duration::ZERO,
+    });
+}
+
+/// Names of the `test_` rules a Rego file defines (rule heads start a line, as `opa fmt` writes
+/// them).
+pub fn test_rule_names(source: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for line in source.lines() {
+        if !line.starts_with("test_") {
+            continue;
+        }
+        let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn run_unit_tests(bundle: &Bundle, report: &mut TestReport) {
+    let mut engine = bundle.engine().clone();
+    let mut files: Vec<(PathBuf, RegoVersion)> = bundle.lib_test_files().iter().map(|f| (f.clone(), RegoVersion::V1)).collect();
+    files.extend(bundle.policies().iter().filter_map(|p| p.test_file.clone().map(|f| (f, p.metadata.rego_version))));
+    let mut suites = Vec::new();
+    for (file, version) in files {
+        let started = Instant::now();
+        let loaded = read_text(&file).map_err(|d| d.to_string()).and_then(|source| {
+            engine.set_rego_v0(version == RegoVersion::V0);
+            engine
+                .add_policy(file.to_string_lossy().into_owned(), source.clone())
+                .map(|package| (package, source))
+                .map_err(|e| from_regorus_error(&file, &e.to_string()).to_string())
+        });
+        match loaded {
+            Ok((package, source)) => suites.push((file, package, test_rule_names(&source))),
+            Err(message) => report.results.push(TestResult {
+                file,
+                name: "load".into(),
+                outcome: Outcome::Error(message),
+                duration: started.elapsed(),
+            }),
+        }
+    }
+    engine.set_rego_v0(false);
+    engine.set_input(regorus::Value::new_object());
+    for (file, package, names) in suites {
+        if names.is_empty() {
+            report.results.push(TestResult {
+                file: file.clone(),
+                name: "test rules".into(),
+                outcome: Outcome::Fail("the file defines no test_ rule".into()),
+                duration: Duration::ZERO,
+            });
+        }
+        for name in names {
+            let rule = format!("{package}.{name}");
+            let started = Instant::now();
+            let outcome = match engine.eval_rule(rule.clone()) {
+                Ok(regorus::Value::Bool(true)) => Outcome::Pass,
+                Ok(regorus::Value::Undefined) => Outcome::Fail("undefined".into()),
+                Ok(other) => Outcome::Fail(format!("returned {other}")),
+                Err(e) => Outcome::Error(from_regorus_error(&file, &e.to_string()).to_string()),
+            };
+            report.results.push(TestResult { file: file.clone(), name: rule, outcome, duration: started.elapsed() });
+        }
+    }
+}
+
+/// Every document of a sample is evaluated against its policy, with the other documents as
+/// inventory: an allowed sample raises no violation of the policy, a disallowed one at least one.
+fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expectation) -> Outcome {
+    let policy = &bundle.policies()[index];
+    let source = match read_text(file) {
+        Ok(s) => s,
+        Err(d) => return Outcome::Error(d.to_string()),
+    };
+    let documents = match yaml::parse_documents(&source, &Limits::default()) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Error(format!("{}:{e}", file.display())),
+    };
+    let objects: Vec<serde_json::Value> = documents.iter().filter_map(|d| d.root.as_ref().map(yaml::Node::to_json)).collect();
+    let mut inventory = Inventory::new();
+    for object in &objects {
+        inventory.add(object, SAMPLE_NAMESPACE);
+    }
+    let mut evaluator = match Evaluator::new(bundle, &inventory) {
+        Ok(e) => e,
+        Err(e) => return Outcome::Error(e.message),
+    };
+    let mut total = Decision::default();
+    for object in objects {
+        let Ok(review) = Review::from_object(object, SAMPLE_NAMESPACE) else { continue };
+        if !policy.metadata.applies_to(review.group(), review.kind()) {
+            continue;
+        }
+        let decision = evaluator.evaluate_policies(&review, &[index]);
+        total.evaluated += decision.evaluated;
+        total.violations.extend(decision.violations);
+        total.patches.extend(decision.patches);
+        total.errors.extend(decision.errors);
+    }
+    if let Some(error) = total.errors.first() {
+        return Outcome::Error(error.message.clone());
+    }
+    if total.evaluated == 0 {
+        return Outcome::Fail(format!("no document in the sample is a kind that {} targets", policy.id()));
+    }
+    let raised = total.violations.len() + total.patches.len();
+    match (expectation, raised) {
+        (Expectation::Allowed, 0) | (Expectation::Disallowed, 1..) => Outcome::Pass,
+        (Expectation::Allowed, _) => {
+            let first = total
+                .violations
+                .first()
+                .map(|v| format!("{} at {}", v.message, v.path))
+                .or_else(|| total.patches.first().map(|p| format!("patch {}", p.operation)))
+                .unwrap_or_default();
+            Outcome::Fail(format!("allowed sample raised {raised}: {first}"))
+        }
+        (Expectation::Disallowed, _) => Outcome::Fail("disallowed sample raised nothing".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_rules_are_found_at_line_starts() {
+        let source = "package p_test\n\ntest_a if {\n  true\n}\ntest_b if true\n  test_not_head\ntest_a if false\n";
+        assert_eq!(test_rule_names(source), vec!["test_a", "test_b"]);
+    }
+}
