@@ -1,1 +1,38 @@
-fn main(){}
+//! `policy-scan`: the Gatehouse CI scanner.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod test_command;
+
+#[derive(Debug, Parser)]
+#[command(name = "policy-scan", version, about = "Apply the Gatehouse policy bundle in CI, and test the bundle")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every policy's Rego unit tests and check every allowed and disallowed sample.
+    Test {
+        /// The policy bundle directory.
+        #[arg(default_value = "policies")]
+        bundle: PathBuf,
+        /// Configuration file with per-policy parameters and enforcement.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
+    }
+}
