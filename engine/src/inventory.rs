@@ -49,12 +49,19 @@ impl ObjectKey {
                     .to_string(),
             )
         };
-        Some(ObjectKey { api_version: api_version.to_string(), kind: kind.to_string(), name, namespace })
+        Some(ObjectKey {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            name,
+            namespace,
+        })
     }
 }
 
 fn slot<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let entry = map.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    let entry = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
@@ -75,8 +82,13 @@ impl Inventory {
             return false;
         };
         let mut object = object.clone();
-        if let (Some(ns), Some(metadata)) = (&key.namespace, object.get_mut("metadata").and_then(Value::as_object_mut)) {
-            metadata.entry("namespace").or_insert_with(|| Value::String(ns.clone()));
+        if let (Some(ns), Some(metadata)) = (
+            &key.namespace,
+            object.get_mut("metadata").and_then(Value::as_object_mut),
+        ) {
+            metadata
+                .entry("namespace")
+                .or_insert_with(|| Value::String(ns.clone()));
         }
         let by_version = match &key.namespace {
             Some(ns) => slot(&mut self.namespace, ns),
@@ -112,11 +124,21 @@ mod tests {
     fn objects_are_filed_by_namespace_version_kind_and_name() {
         let mut inv = Inventory::new();
         assert!(inv.add(&json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}}), "team"));
-        assert!(inv.add(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}), "x"));
+        assert!(inv.add(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
+            "x"
+        ));
         assert!(!inv.add(&json!({"just": "data"}), "x"));
         let data = inv.to_data();
-        assert_eq!(data["inventory"]["namespace"]["team"]["policy/v1"]["PodDisruptionBudget"]["a"]["metadata"]["namespace"], "team");
-        assert_eq!(data["inventory"]["cluster"]["v1"]["Namespace"]["team"]["kind"], "Namespace");
+        assert_eq!(
+            data["inventory"]["namespace"]["team"]["policy/v1"]["PodDisruptionBudget"]["a"]["metadata"]
+                ["namespace"],
+            "team"
+        );
+        assert_eq!(
+            data["inventory"]["cluster"]["v1"]["Namespace"]["team"]["kind"],
+            "Namespace"
+        );
         assert_eq!(inv.len(), 2);
     }
 }

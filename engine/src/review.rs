@@ -21,7 +21,10 @@ pub enum ReviewError {
     #[error("the AdmissionRequest has no {0}")]
     MissingField(&'static str),
     #[error("the AdmissionRequest field {field} must be {expected}")]
-    WrongType { field: &'static str, expected: &'static str },
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
 }
 
 impl Review {
@@ -42,32 +45,56 @@ impl Review {
             request["namespace"] = Value::String(ns);
         }
         request["object"] = object;
-        Ok(Review { request, group, kind: key.kind })
+        Ok(Review {
+            request,
+            group,
+            kind: key.kind,
+        })
     }
 
     /// Takes the `request` of an `admission.k8s.io/v1` AdmissionReview.
     pub fn from_admission_request(request: Value) -> Result<Review, ReviewError> {
         if !request.is_object() {
-            return Err(ReviewError::WrongType { field: "request", expected: "an object" });
+            return Err(ReviewError::WrongType {
+                field: "request",
+                expected: "an object",
+            });
         }
-        let kind = request.get("kind").ok_or(ReviewError::MissingField("kind"))?;
+        let kind = request
+            .get("kind")
+            .ok_or(ReviewError::MissingField("kind"))?;
         let group = kind
             .get("group")
             .and_then(Value::as_str)
-            .ok_or(ReviewError::WrongType { field: "kind.group", expected: "a string" })?
+            .ok_or(ReviewError::WrongType {
+                field: "kind.group",
+                expected: "a string",
+            })?
             .to_string();
         let kind = kind
             .get("kind")
             .and_then(Value::as_str)
             .filter(|k| !k.is_empty())
-            .ok_or(ReviewError::WrongType { field: "kind.kind", expected: "a non-empty string" })?
+            .ok_or(ReviewError::WrongType {
+                field: "kind.kind",
+                expected: "a non-empty string",
+            })?
             .to_string();
         match request.get("operation") {
             Some(Value::String(_)) => {}
-            Some(_) => return Err(ReviewError::WrongType { field: "operation", expected: "a string" }),
+            Some(_) => {
+                return Err(ReviewError::WrongType {
+                    field: "operation",
+                    expected: "a string",
+                });
+            }
             None => return Err(ReviewError::MissingField("operation")),
         }
-        Ok(Review { request, group, kind })
+        Ok(Review {
+            request,
+            group,
+            kind,
+        })
     }
 
     pub fn group(&self) -> &str {
@@ -91,16 +118,23 @@ impl Review {
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.request.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.request
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn name(&self) -> &str {
-        self.request.get("name").and_then(Value::as_str).unwrap_or("")
+        self.request
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     pub(crate) fn to_input(&self) -> regorus::Value {
         use serde::Deserialize;
-        let review = regorus::Value::deserialize(&self.request).unwrap_or(regorus::Value::Undefined);
+        let review =
+            regorus::Value::deserialize(&self.request).unwrap_or(regorus::Value::Undefined);
         let mut input = regorus::Value::new_object();
         if let Ok(map) = input.as_object_mut() {
             map.insert(regorus::Value::from("review"), review);
@@ -120,15 +154,34 @@ mod tests {
             "shop",
         )
         .expect("object");
-        assert_eq!((review.group(), review.kind(), review.namespace(), review.name()), ("apps", "Deployment", Some("shop"), "web"));
+        assert_eq!(
+            (
+                review.group(),
+                review.kind(),
+                review.namespace(),
+                review.name()
+            ),
+            ("apps", "Deployment", Some("shop"), "web")
+        );
         assert_eq!(review.request()["operation"], "CREATE");
         assert!(Review::from_object(json!({"kind": "X"}), "d").is_err());
     }
 
     #[test]
     fn a_half_written_admission_request_is_refused() {
-        assert_eq!(Review::from_admission_request(json!({"operation": "CREATE"})), Err(ReviewError::MissingField("kind")));
-        let err = Review::from_admission_request(json!({"kind": {"group": "", "kind": 3}, "operation": "CREATE"}));
-        assert!(matches!(err, Err(ReviewError::WrongType { field: "kind.kind", .. })));
+        assert_eq!(
+            Review::from_admission_request(json!({"operation": "CREATE"})),
+            Err(ReviewError::MissingField("kind"))
+        );
+        let err = Review::from_admission_request(
+            json!({"kind": {"group": "", "kind": 3}, "operation": "CREATE"}),
+        );
+        assert!(matches!(
+            err,
+            Err(ReviewError::WrongType {
+                field: "kind.kind",
+                ..
+            })
+        ));
     }
 }

@@ -36,7 +36,10 @@ pub struct TestReport {
 
 impl TestReport {
     pub fn passed(&self) -> usize {
-        self.results.iter().filter(|r| r.outcome == Outcome::Pass).count()
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pass)
+            .count()
     }
 
     pub fn failed(&self) -> usize {
@@ -75,16 +78,27 @@ fn check_completeness(policy: &Policy, report: &mut TestReport) {
     if policy.test_file.is_none() {
         missing.push("policy_test.rego");
     }
-    if !policy.samples.iter().any(|s| s.expectation == Expectation::Allowed) {
+    if !policy
+        .samples
+        .iter()
+        .any(|s| s.expectation == Expectation::Allowed)
+    {
         missing.push("samples/allowed-*.yaml");
     }
-    if !policy.samples.iter().any(|s| s.expectation == Expectation::Disallowed) {
+    if !policy
+        .samples
+        .iter()
+        .any(|s| s.expectation == Expectation::Disallowed)
+    {
         missing.push("samples/disallowed-*.yaml");
     }
     let outcome = if missing.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(format!("policy folder is incomplete: missing {}", missing.join(", ")))
+        Outcome::Fail(format!(
+            "policy folder is incomplete: missing {}",
+            missing.join(", ")
+        ))
     };
     report.results.push(TestResult {
         file: policy.dir.clone(),
@@ -102,7 +116,10 @@ pub fn test_rule_names(source: &str) -> Vec<String> {
         if !line.starts_with("test_") {
             continue;
         }
-        let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let name: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         if !names.contains(&name) {
             names.push(name);
         }
@@ -112,18 +129,29 @@ pub fn test_rule_names(source: &str) -> Vec<String> {
 
 fn run_unit_tests(bundle: &Bundle, report: &mut TestReport) {
     let mut engine = bundle.engine().clone();
-    let mut files: Vec<(PathBuf, RegoVersion)> = bundle.lib_test_files().iter().map(|f| (f.clone(), RegoVersion::V1)).collect();
-    files.extend(bundle.policies().iter().filter_map(|p| p.test_file.clone().map(|f| (f, p.metadata.rego_version))));
+    let mut files: Vec<(PathBuf, RegoVersion)> = bundle
+        .lib_test_files()
+        .iter()
+        .map(|f| (f.clone(), RegoVersion::V1))
+        .collect();
+    files.extend(
+        bundle
+            .policies()
+            .iter()
+            .filter_map(|p| p.test_file.clone().map(|f| (f, p.metadata.rego_version))),
+    );
     let mut suites = Vec::new();
     for (file, version) in files {
         let started = Instant::now();
-        let loaded = read_text(&file).map_err(|d| d.to_string()).and_then(|source| {
-            engine.set_rego_v0(version == RegoVersion::V0);
-            engine
-                .add_policy(file.to_string_lossy().into_owned(), source.clone())
-                .map(|package| (package, source))
-                .map_err(|e| from_regorus_error(&file, &e.to_string()).to_string())
-        });
+        let loaded = read_text(&file)
+            .map_err(|d| d.to_string())
+            .and_then(|source| {
+                engine.set_rego_v0(version == RegoVersion::V0);
+                engine
+                    .add_policy(file.to_string_lossy().into_owned(), source.clone())
+                    .map(|package| (package, source))
+                    .map_err(|e| from_regorus_error(&file, &e.to_string()).to_string())
+            });
         match loaded {
             Ok((package, source)) => suites.push((file, package, test_rule_names(&source))),
             Err(message) => report.results.push(TestResult {
@@ -154,7 +182,12 @@ fn run_unit_tests(bundle: &Bundle, report: &mut TestReport) {
                 Ok(other) => Outcome::Fail(format!("returned {other}")),
                 Err(e) => Outcome::Error(from_regorus_error(&file, &e.to_string()).to_string()),
             };
-            report.results.push(TestResult { file: file.clone(), name: rule, outcome, duration: started.elapsed() });
+            report.results.push(TestResult {
+                file: file.clone(),
+                name: rule,
+                outcome,
+                duration: started.elapsed(),
+            });
         }
     }
 }
@@ -171,7 +204,10 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         Ok(d) => d,
         Err(e) => return Outcome::Error(format!("{}:{e}", file.display())),
     };
-    let objects: Vec<serde_json::Value> = documents.iter().filter_map(|d| d.root.as_ref().map(yaml::Node::to_json)).collect();
+    let objects: Vec<serde_json::Value> = documents
+        .iter()
+        .filter_map(|d| d.root.as_ref().map(yaml::Node::to_json))
+        .collect();
     let mut inventory = Inventory::new();
     for object in &objects {
         inventory.add(object, SAMPLE_NAMESPACE);
@@ -182,7 +218,9 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
     };
     let mut total = Decision::default();
     for object in objects {
-        let Ok(review) = Review::from_object(object, SAMPLE_NAMESPACE) else { continue };
+        let Ok(review) = Review::from_object(object, SAMPLE_NAMESPACE) else {
+            continue;
+        };
         if !policy.metadata.applies_to(review.group(), review.kind()) {
             continue;
         }
@@ -196,7 +234,10 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         return Outcome::Error(error.message.clone());
     }
     if total.evaluated == 0 {
-        return Outcome::Fail(format!("no document in the sample is a kind that {} targets", policy.id()));
+        return Outcome::Fail(format!(
+            "no document in the sample is a kind that {} targets",
+            policy.id()
+        ));
     }
     let raised = total.violations.len() + total.patches.len();
     match (expectation, raised) {
@@ -206,7 +247,12 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
                 .violations
                 .first()
                 .map(|v| format!("{} at {}", v.message, v.path))
-                .or_else(|| total.patches.first().map(|p| format!("patch {}", p.operation)))
+                .or_else(|| {
+                    total
+                        .patches
+                        .first()
+                        .map(|p| format!("patch {}", p.operation))
+                })
                 .unwrap_or_default();
             Outcome::Fail(format!("allowed sample raised {raised}: {first}"))
         }

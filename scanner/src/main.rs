@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 mod test_command;
 
 #[derive(Debug, Parser)]
-#[command(name = "policy-scan", version, about = "Apply the Gatehouse policy bundle in CI, and test the bundle")]
+#[command(
+    name = "policy-scan",
+    version,
+    about = "Apply the Gatehouse policy bundle in CI, and test the bundle"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +37,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
+        Command::Test {
+            bundle,
+            config,
+            quiet,
+        } => test_command::run(&bundle, config.as_deref(), quiet),
     }
 }
