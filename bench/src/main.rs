@@ -1,1 +1,210 @@
-fn main() {}
+//! `gatehouse-bench`: benchmark commands. Figures come from here, never from timed tests.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use gatehouse_engine::{Bundle, Config, Evaluator, Inventory, Review};
+
+mod corpus;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse-bench", about = "Benchmarks of the Gatehouse engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate the bundle over generated workload objects, one evaluation per object, and
+    /// print objects/s and the per-object latency distribution.
+    Engine {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        objects: usize,
+        /// Evaluating threads; each clones the prepared evaluator.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Repeat the measurement to show the machine's noise.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Also time each policy on its own, and the input conversion, over the first 2,000
+        /// objects: where the time goes.
+        #[arg(long)]
+        per_policy: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    gatehouse_engine::quiet_library_backtraces();
+    match Cli::parse().command {
+        Command::Engine { bundle, objects, threads, runs, seed, per_policy } => {
+            engine(&bundle, objects, threads.max(1), runs.max(1), seed, per_policy)
+        }
+    }
+}
+
+struct Run {
+    wall: Duration,
+    latencies: Vec<Duration>,
+    violations: usize,
+    errors: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64)).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn engine(bundle_dir: &PathBuf, count: usize, threads: usize, runs: usize, seed: u64, per_policy: bool) -> Result<()> {
+    let started = Instant::now();
+    let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let compile = started.elapsed();
+
+    let mut rng = corpus::Rng::new(seed);
+    let workloads: Vec<serde_json::Value> = (0..count).map(|i| corpus::workload(&mut rng, i)).collect();
+    let surroundings = corpus::surroundings(&mut rng, &workloads);
+    let mut inventory = Inventory::new();
+    for object in workloads.iter().chain(&surroundings) {
+        inventory.add(object, "default");
+    }
+    let started = Instant::now();
+    let evaluator = Evaluator::new(&bundle, &inventory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let prepare = started.elapsed();
+    let reviews: Vec<Review> = workloads
+        .into_iter()
+        .map(|w| Review::from_object(w, "default"))
+        .collect::<Result<_, _>>()
+        .context("generated objects are Kubernetes objects")?;
+
+    let mut kinds = std::collections::BTreeMap::new();
+    for r in &reviews {
+        *kinds.entry(r.kind().to_string()).or_insert(0usize) += 1;
+    }
+    println!(
+        "bundle {}: {} policies compiled in {:.1} ms; inventory of {} objects prepared in {:.1} ms",
+        bundle_dir.display(),
+        bundle.policies().len(),
+        compile.as_secs_f64() * 1e3,
+        inventory.len(),
+        prepare.as_secs_f64() * 1e3
+    );
+    println!("objects: {count} workloads {kinds:?}; threads: {threads}; runs: {runs}");
+    if per_policy {
+        breakdown(&evaluator, &reviews[..reviews.len().min(2000)]);
+    }
+    println!(
+        "{:>4} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11}",
+        "run", "wall s", "objects/s", "mean us", "p50 us", "p90 us", "p99 us", "max us", "violations"
+    );
+    let mut p50s = Vec::new();
+    let mut rates = Vec::new();
+    for run in 1..=runs {
+        let r = measure(&evaluator, &reviews, threads);
+        let mut sorted = r.latencies.clone();
+        sorted.sort();
+        let mean = r.latencies.iter().sum::<Duration>() / r.latencies.len().max(1) as u32;
+        let rate = reviews.len() as f64 / r.wall.as_secs_f64();
+        println!(
+            "{run:>4} {:>10.3} {:>12.0} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>11}",
+            r.wall.as_secs_f64(),
+            rate,
+            micros(mean),
+            micros(percentile(&sorted, 50.0)),
+            micros(percentile(&sorted, 90.0)),
+            micros(percentile(&sorted, 99.0)),
+            micros(*sorted.last().unwrap_or(&Duration::ZERO)),
+            r.violations
+        );
+        if r.errors > 0 {
+            anyhow::bail!("{} evaluations failed: the benchmark measures nothing useful", r.errors);
+        }
+        p50s.push(micros(percentile(&sorted, 50.0)));
+        rates.push(rate);
+    }
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+        (lo, hi, if lo > 0.0 { (hi - lo) / lo * 100.0 } else { 0.0 })
+    };
+    let (lo, hi, pct) = spread(&p50s);
+    println!("noise across runs: p50 {lo:.1}-{hi:.1} us ({pct:.1}%)");
+    let (lo, hi, pct) = spread(&rates);
+    println!("noise across runs: objects/s {lo:.0}-{hi:.0} ({pct:.1}%)");
+    Ok(())
+}
+
+/// Mean time of each policy evaluated alone on the objects it targets.
+fn breakdown(evaluator: &Evaluator, reviews: &[Review]) {
+    let mut evaluator = evaluator.clone();
+    let bundle = evaluator.bundle().clone();
+    let objects: Vec<serde_json::Value> = reviews.iter().filter_map(|r| r.object().cloned()).collect();
+    let started = Instant::now();
+    for o in objects {
+        std::hint::black_box(Review::from_object(o, "default").ok());
+    }
+    println!(
+        "  {:<40} {:>8.1} us/object",
+        "building the review (input conversion)",
+        micros(started.elapsed()) / reviews.len() as f64
+    );
+    for (index, policy) in bundle.policies().iter().enumerate() {
+        let targeted: Vec<&Review> =
+            reviews.iter().filter(|r| policy.metadata.applies_to(r.group(), r.kind())).collect();
+        let started = Instant::now();
+        for r in &targeted {
+            std::hint::black_box(evaluator.evaluate_policies(r, &[index]));
+        }
+        let mean = micros(started.elapsed()) / targeted.len().max(1) as f64;
+        println!("  {:<40} {:>8.1} us/object over {} objects", policy.id(), mean, targeted.len());
+    }
+}
+
+fn measure(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Run {
+    let chunk = reviews.len().div_ceil(threads);
+    let started = Instant::now();
+    let parts: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = reviews
+            .chunks(chunk.max(1))
+            .map(|part| {
+                let mut evaluator = evaluator.clone();
+                scope.spawn(move || {
+                    let mut run = Run {
+                        wall: Duration::ZERO,
+                        latencies: Vec::with_capacity(part.len()),
+                        violations: 0,
+                        errors: 0,
+                    };
+                    for review in part {
+                        let t = Instant::now();
+                        let decision = evaluator.evaluate(review);
+                        run.latencies.push(t.elapsed());
+                        run.violations += decision.violations.len();
+                        run.errors += decision.errors.len();
+                    }
+                    run
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let wall = started.elapsed();
+    let mut total = Run { wall, latencies: Vec::with_capacity(reviews.len()), violations: 0, errors: 0 };
+    for part in parts {
+        total.latencies.extend(part.latencies);
+        total.violations += part.violations;
+        total.errors += part.errors;
+    }
+    total
+}

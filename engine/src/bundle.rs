@@ -80,15 +80,8 @@ pub(crate) struct Compiled {
 
 impl std::fmt::Debug for Compiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids: Vec<&str> = self
-            .policies
-            .iter()
-            .map(|p| p.metadata.id.as_str())
-            .collect();
-        f.debug_struct("Bundle")
-            .field("root", &self.root)
-            .field("policies", &ids)
-            .finish_non_exhaustive()
+        let ids: Vec<&str> = self.policies.iter().map(|p| p.metadata.id.as_str()).collect();
+        f.debug_struct("Bundle").field("root", &self.root).field("policies", &ids).finish_non_exhaustive()
     }
 }
 
@@ -107,11 +100,7 @@ impl Bundle {
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for folder in &layout.policies {
             let meta_file = folder.dir.join("policy.yaml");
-            let folder_name = folder
-                .dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let folder_name = folder.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let source = match read_text(&meta_file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -124,11 +113,7 @@ impl Bundle {
                     if let Some(first) = seen.get(&meta.id) {
                         problems.push(Diagnostic::in_file(
                             &meta_file,
-                            format!(
-                                "duplicate policy id {:?}: already defined in {}",
-                                meta.id,
-                                first.display()
-                            ),
+                            format!("duplicate policy id {:?}: already defined in {}", meta.id, first.display()),
                         ));
                         continue;
                     }
@@ -185,11 +170,7 @@ impl Bundle {
 
     /// Indices of the enabled policies that apply to objects of this group and kind.
     pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
-        match self
-            .inner
-            .routes
-            .get(&(group.to_string(), kind.to_string()))
-        {
+        match self.inner.routes.get(&(group.to_string(), kind.to_string())) {
             Some(route) => route.policies.clone(),
             None => self
                 .inner
@@ -226,30 +207,18 @@ fn discover(root: &Path) -> Result<Layout, Diagnostics> {
     }
     let mut problems = Vec::new();
     let mut files = Vec::new();
-    for entry in WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !is_hidden(e))
-    {
+    for entry in WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| !is_hidden(e)) {
         match entry {
             Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
             Ok(_) => {}
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.to_path_buf());
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
                 problems.push(Diagnostic::in_file(&path, format!("cannot read: {e}")));
             }
         }
     }
     let lib_dir = root.join("lib");
-    let mut layout = Layout {
-        policies: Vec::new(),
-        lib: Vec::new(),
-        lib_tests: Vec::new(),
-    };
+    let mut layout = Layout { policies: Vec::new(), lib: Vec::new(), lib_tests: Vec::new() };
     let policy_dirs: Vec<PathBuf> = files
         .iter()
         .filter(|f| f.file_name().is_some_and(|n| n == "policy.yaml"))
@@ -266,41 +235,24 @@ fn discover(root: &Path) -> Result<Layout, Diagnostics> {
             continue;
         }
         let domain = parts[0].as_os_str().to_string_lossy().into_owned();
-        layout.policies.push(PolicyFolder {
-            domain,
-            dir: dir.clone(),
-            test_file: None,
-            samples: Vec::new(),
-        });
+        layout.policies.push(PolicyFolder { domain, dir: dir.clone(), test_file: None, samples: Vec::new() });
     }
     for file in &files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if file.starts_with(&lib_dir) {
             if name.ends_with("_test.rego") {
                 layout.lib_tests.push(file.clone());
             } else if name.ends_with(".rego") {
                 layout.lib.push(file.clone());
             } else if !is_documentation(&name) {
-                problems.push(Diagnostic::in_file(
-                    file,
-                    "unexpected file in the policy library",
-                ));
+                problems.push(Diagnostic::in_file(file, "unexpected file in the policy library"));
             }
             continue;
         }
-        let owner = layout
-            .policies
-            .iter_mut()
-            .find(|p| file.starts_with(&p.dir));
+        let owner = layout.policies.iter_mut().find(|p| file.starts_with(&p.dir));
         let Some(owner) = owner else {
             if name.ends_with(".rego") {
-                problems.push(Diagnostic::in_file(
-                    file,
-                    "Rego file outside any policy folder and outside lib/",
-                ));
+                problems.push(Diagnostic::in_file(file, "Rego file outside any policy folder and outside lib/"));
             }
             continue;
         };
@@ -321,28 +273,16 @@ fn discover(root: &Path) -> Result<Layout, Diagnostics> {
             } else if name.starts_with("disallowed-") {
                 Expectation::Disallowed
             } else {
-                problems.push(Diagnostic::in_file(
-                    file,
-                    "a sample's name must start with allowed- or disallowed-",
-                ));
+                problems.push(Diagnostic::in_file(file, "a sample's name must start with allowed- or disallowed-"));
                 continue;
             };
             if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
-                problems.push(Diagnostic::in_file(
-                    file,
-                    "a sample must be a .yaml, .yml or .json file",
-                ));
+                problems.push(Diagnostic::in_file(file, "a sample must be a .yaml, .yml or .json file"));
                 continue;
             }
-            owner.samples.push(Sample {
-                file: file.clone(),
-                expectation,
-            });
+            owner.samples.push(Sample { file: file.clone(), expectation });
         } else {
-            problems.push(Diagnostic::in_file(
-                file,
-                "unexpected file in a policy folder",
-            ));
+            problems.push(Diagnostic::in_file(file, "unexpected file in a policy folder"));
         }
     }
     for folder in &layout.policies {
@@ -353,11 +293,7 @@ fn discover(root: &Path) -> Result<Layout, Diagnostics> {
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(layout)
-    } else {
-        Err(Diagnostics(problems))
-    }
+    if problems.is_empty() { Ok(layout) } else { Err(Diagnostics(problems)) }
 }
 
 fn is_documentation(name: &str) -> bool {
@@ -365,16 +301,9 @@ fn is_documentation(name: &str) -> bool {
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::in_file(
-            path,
-            format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
+        Diagnostic::in_file(path, format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
     })
 }
 
@@ -382,8 +311,7 @@ fn apply_config(policies: &mut [Policy], config: &Config, problems: &mut Vec<Dia
     for (id, over) in &config.policies {
         let base = format!("/policies/{}", id.replace('~', "~0").replace('/', "~1"));
         let Some(policy) = policies.iter_mut().find(|p| &p.metadata.id == id) else {
-            problems
-                .push(config.diagnostic(&base, format!("no policy with id {id:?} in the bundle")));
+            problems.push(config.diagnostic(&base, format!("no policy with id {id:?} in the bundle")));
             continue;
         };
         if let Some(enabled) = over.enabled {
@@ -396,27 +324,17 @@ fn apply_config(policies: &mut [Policy], config: &Config, problems: &mut Vec<Dia
             let pointer = format!("{base}/parameters/{name}");
             match policy.metadata.parameters.get(name) {
                 None => {
-                    let known: Vec<&str> = policy
-                        .metadata
-                        .parameters
-                        .keys()
-                        .map(String::as_str)
-                        .collect();
+                    let known: Vec<&str> = policy.metadata.parameters.keys().map(String::as_str).collect();
                     problems.push(config.diagnostic(
                         &pointer,
-                        format!(
-                            "policy {id} has no parameter {name:?} (it has: {})",
-                            known.join(", ")
-                        ),
+                        format!("policy {id} has no parameter {name:?} (it has: {})", known.join(", ")),
                     ));
                 }
                 Some(spec) => match spec.check(value) {
                     Ok(()) => {
                         policy.parameters.insert(name.clone(), value.clone());
                     }
-                    Err(e) => problems.push(
-                        config.diagnostic(&pointer, format!("parameter {name} of {id}: {e}")),
-                    ),
+                    Err(e) => problems.push(config.diagnostic(&pointer, format!("parameter {name} of {id}: {e}"))),
                 },
             }
         }
@@ -425,9 +343,7 @@ fn apply_config(policies: &mut [Policy], config: &Config, problems: &mut Vec<Dia
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -460,10 +376,7 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
             continue;
         }
         if package == format!("data.{GENERATED_PACKAGE}") {
-            problems.push(Diagnostic::in_file(
-                &policy.rego_file,
-                format!("package {package} is reserved"),
-            ));
+            problems.push(Diagnostic::in_file(&policy.rego_file, format!("package {package} is reserved")));
             continue;
         }
         if let Some(other) = packages.get(&package) {
@@ -479,24 +392,13 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
             Mode::Mutate => "patch",
         };
         let path = policy.rego_file.to_string_lossy();
-        if !engine
-            .has_declared_rule_rooted_at(&path, rule)
-            .unwrap_or(false)
-        {
+        if !engine.has_declared_rule_rooted_at(&path, rule).unwrap_or(false) {
             problems.push(Diagnostic::in_file(
                 &policy.rego_file,
                 format!(
                     "a {} policy must define `{rule}` (mode: {} in policy.yaml)",
-                    if rule == "patch" {
-                        "mutating"
-                    } else {
-                        "validating"
-                    },
-                    if rule == "patch" {
-                        "mutate"
-                    } else {
-                        "validate"
-                    }
+                    if rule == "patch" { "mutating" } else { "validating" },
+                    if rule == "patch" { "mutate" } else { "validate" }
                 ),
             ));
         }
@@ -555,11 +457,7 @@ fn add_opa_compatibility(engine: &mut regorus::Engine) {
     let _ = engine.add_extension("re_match".to_string(), 2, Box::new(re_match));
 }
 
-fn add_module(
-    engine: &mut regorus::Engine,
-    file: &Path,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<String> {
+fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diagnostic>) -> Option<String> {
     let source = match read_text(file) {
         Ok(s) => s,
         Err(d) => {
@@ -578,18 +476,9 @@ fn add_module(
 
 fn package_of(engine: &regorus::Engine, file: &Path) -> Option<String> {
     let path = file.to_string_lossy();
-    engine
-        .get_policies()
-        .ok()?
-        .iter()
-        .find(|s| s.get_path() == path.as_ref())
-        .and_then(|s| {
-            s.get_contents().lines().find_map(|l| {
-                l.trim()
-                    .strip_prefix("package ")
-                    .map(|p| format!("data.{}", p.trim()))
-            })
-        })
+    engine.get_policies().ok()?.iter().find(|s| s.get_path() == path.as_ref()).and_then(|s| {
+        s.get_contents().lines().find_map(|l| l.trim().strip_prefix("package ").map(|p| format!("data.{}", p.trim())))
+    })
 }
 
 /// One rule body that evaluates policy `index` with its own parameters and yields `[index, item]`.
@@ -603,11 +492,7 @@ fn contribution(index: usize, policy: &Policy) -> String {
         let _ = write!(body, "\titems := {}.{rule}\n", policy.package);
     } else {
         let params = Value::Object(policy.parameters.clone()).to_string();
-        let _ = write!(
-            body,
-            "\titems := {}.{rule} with input.parameters as {params}\n",
-            policy.package
-        );
+        let _ = write!(body, "\titems := {}.{rule} with input.parameters as {params}\n", policy.package);
     }
     let _ = write!(body, "\tsome item in items\n\tentry := [{index}, item]\n");
     body
@@ -619,11 +504,7 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
     for (i, policy) in policies.iter_mut().enumerate() {
         policy.rule = format!("data.{GENERATED_PACKAGE}.p{i}");
-        let _ = write!(
-            module,
-            "\np{i} contains entry if {{\n{}}}\n",
-            contribution(i, policy)
-        );
+        let _ = write!(module, "\np{i} contains entry if {{\n{}}}\n", contribution(i, policy));
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut wildcard = Vec::new();
@@ -652,19 +533,9 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
             .map(|(i, _)| i)
             .collect();
         for &i in &members {
-            let _ = write!(
-                module,
-                "\nr{r} contains entry if {{\n{}}}\n",
-                contribution(i, &policies[i])
-            );
+            let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i]));
         }
-        routes.insert(
-            (group, kind),
-            Route {
-                rule: format!("data.{GENERATED_PACKAGE}.r{r}"),
-                policies: members,
-            },
-        );
+        routes.insert((group, kind), Route { rule: format!("data.{GENERATED_PACKAGE}.r{r}"), policies: members });
     }
     (module, routes, wildcard)
 }

@@ -41,19 +41,14 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn diagnostic(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(
-            &self.file,
-            Some(self.root.locate(pointer).position),
-            message,
-        )
+        Diagnostic::new(&self.file, Some(self.root.locate(pointer).position), message)
     }
 }
 
 impl Config {
     pub fn from_file(path: &Path) -> Result<Config, Diagnostics> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::in_file(path, format!("cannot read the configuration: {e}"))
-        })?;
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| Diagnostic::in_file(path, format!("cannot read the configuration: {e}")))?;
         Config::from_source(path, &source)
     }
 
@@ -61,10 +56,7 @@ impl Config {
         let root = yaml::parse_single(source, &Limits::default())
             .map_err(|e| Diagnostic::new(path, Some(e.position), e.message))?;
         let mut config: Config = deserialize_node(path, &root)?;
-        config.source = Some(SourceMap {
-            file: path.to_path_buf(),
-            root,
-        });
+        config.source = Some(SourceMap { file: path.to_path_buf(), root });
         Ok(config)
     }
 

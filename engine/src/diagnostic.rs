@@ -14,16 +14,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        file: impl Into<PathBuf>,
-        position: Option<Position>,
-        message: impl Into<String>,
-    ) -> Self {
-        Diagnostic {
-            file: file.into(),
-            position,
-            message: message.into(),
-        }
+    pub fn new(file: impl Into<PathBuf>, position: Option<Position>, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.into(), position, message: message.into() }
     }
 
     pub fn in_file(file: &Path, message: impl Into<String>) -> Self {
@@ -34,14 +26,7 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(p) => write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file.display(),
-                p.line,
-                p.column,
-                self.message
-            ),
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file.display(), p.line, p.column, self.message),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
     }
@@ -94,11 +79,7 @@ pub fn from_regorus_error(fallback_file: &Path, error: &str) -> Diagnostic {
         .find_map(|l| l.trim_start().strip_prefix("error: "))
         .unwrap_or_else(|| error.trim())
         .to_string();
-    Diagnostic {
-        file,
-        position,
-        message,
-    }
+    Diagnostic { file, position, message }
 }
 
 #[cfg(test)]
@@ -107,13 +88,9 @@ mod tests {
 
     #[test]
     fn regorus_locations_are_parsed() {
-        let error =
-            "\n--> policies/x/policy.rego:4:1\n  |\n4 | }\n  | ^\nerror: expecting expression";
+        let error = "\n--> policies/x/policy.rego:4:1\n  |\n4 | }\n  | ^\nerror: expecting expression";
         let d = from_regorus_error(Path::new("fallback"), error);
-        assert_eq!(
-            d.to_string(),
-            "policies/x/policy.rego:4:1: expecting expression"
-        );
+        assert_eq!(d.to_string(), "policies/x/policy.rego:4:1: expecting expression");
         let plain = from_regorus_error(Path::new("f.rego"), "something odd");
         assert_eq!(plain.to_string(), "f.rego: something odd");
     }

@@ -49,17 +49,11 @@ pub struct Decision {
 impl Decision {
     /// True when nothing denies and nothing failed to evaluate.
     pub fn allowed(&self) -> bool {
-        self.errors.is_empty()
-            && !self
-                .violations
-                .iter()
-                .any(|v| v.enforcement == Enforcement::Deny)
+        self.errors.is_empty() && !self.violations.iter().any(|v| v.enforcement == Enforcement::Deny)
     }
 
     pub fn with_enforcement(&self, enforcement: Enforcement) -> impl Iterator<Item = &Violation> {
-        self.violations
-            .iter()
-            .filter(move |v| v.enforcement == enforcement)
+        self.violations.iter().filter(move |v| v.enforcement == enforcement)
     }
 
     /// The merged JSON Patch: parents before children, one operation per path (the first
@@ -72,12 +66,7 @@ impl Decision {
                 ops.push(p);
             }
         }
-        ops.sort_by_key(|p| {
-            p.operation
-                .get("path")
-                .and_then(Value::as_str)
-                .map_or(0, |s| s.matches('/').count())
-        });
+        ops.sort_by_key(|p| p.operation.get("path").and_then(Value::as_str).map_or(0, |s| s.matches('/').count()));
         ops.into_iter().map(|p| p.operation.clone()).collect()
     }
 }
@@ -95,22 +84,13 @@ impl Evaluator {
     pub fn new(bundle: &Bundle, inventory: &Inventory) -> Result<Evaluator, EvaluationError> {
         let mut engine = bundle.engine().clone();
         let data: regorus::Value = inventory.to_data().into();
-        engine.add_data(data).map_err(|e| EvaluationError {
-            policy: None,
-            message: format!("inventory: {e}"),
-        })?;
+        engine.add_data(data).map_err(|e| EvaluationError { policy: None, message: format!("inventory: {e}") })?;
         engine.set_input(regorus::Value::new_object());
         // Re-prepare now, with the inventory in, rather than on the first request.
         engine
             .eval_rule(format!("data.{}.ready", crate::bundle::GENERATED_PACKAGE))
-            .map_err(|e| EvaluationError {
-                policy: None,
-                message: e.to_string(),
-            })?;
-        Ok(Evaluator {
-            bundle: bundle.clone(),
-            engine,
-        })
+            .map_err(|e| EvaluationError { policy: None, message: e.to_string() })?;
+        Ok(Evaluator { bundle: bundle.clone(), engine })
     }
 
     pub fn bundle(&self) -> &Bundle {
@@ -119,28 +99,21 @@ impl Evaluator {
 
     /// Bounds each evaluation's wall-clock time; an evaluation that overruns is an error.
     pub fn set_time_limit(&mut self, limit: Duration) {
-        self.engine
-            .set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-                limit,
-                check_interval: std::num::NonZeroU32::MIN,
-            });
+        self.engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit,
+            check_interval: std::num::NonZeroU32::MIN,
+        });
     }
 
     /// Evaluates every enabled policy that targets the review's kind.
     pub fn evaluate(&mut self, review: &Review) -> Decision {
         let inner = &self.bundle.inner;
-        if let Some(route) = inner
-            .routes
-            .get(&(review.group().to_string(), review.kind().to_string()))
-        {
+        if let Some(route) = inner.routes.get(&(review.group().to_string(), review.kind().to_string())) {
             let (rule, members) = (route.rule.clone(), route.policies.clone());
-            self.engine.set_input(review.to_input());
+            self.engine.set_input(review.input());
             return match self.engine.eval_rule(rule) {
                 Ok(result) => {
-                    let mut decision = Decision {
-                        evaluated: members.len(),
-                        ..Decision::default()
-                    };
+                    let mut decision = Decision { evaluated: members.len(), ..Decision::default() };
                     self.collect(&result, review, &mut decision);
                     decision
                 }
@@ -152,22 +125,19 @@ impl Evaluator {
         if members.is_empty() {
             return Decision::default();
         }
-        self.engine.set_input(review.to_input());
+        self.engine.set_input(review.input());
         self.evaluate_each(review, &members)
     }
 
     /// Evaluates only the given policies (by index in [`Bundle::policies`]), each on its own,
     /// whether or not they are enabled or target the review's kind.
     pub fn evaluate_policies(&mut self, review: &Review, policies: &[usize]) -> Decision {
-        self.engine.set_input(review.to_input());
+        self.engine.set_input(review.input());
         self.evaluate_each(review, policies)
     }
 
     fn evaluate_each(&mut self, review: &Review, members: &[usize]) -> Decision {
-        let mut decision = Decision {
-            evaluated: members.len(),
-            ..Decision::default()
-        };
+        let mut decision = Decision { evaluated: members.len(), ..Decision::default() };
         for &i in members {
             let rule = self.bundle.inner.policies[i].rule.clone();
             match self.engine.eval_rule(rule) {
@@ -189,10 +159,7 @@ impl Evaluator {
         let policies = &self.bundle.inner.policies;
         let Ok(entries) = result.as_set() else {
             if *result != regorus::Value::Undefined {
-                decision.errors.push(EvaluationError {
-                    policy: None,
-                    message: format!("unexpected result {result}"),
-                });
+                decision.errors.push(EvaluationError { policy: None, message: format!("unexpected result {result}") });
             }
             return;
         };
@@ -217,17 +184,11 @@ impl Evaluator {
                     });
                 }),
                 Mode::Mutate => check_patch(&item, review.object()).map(|()| {
-                    decision.patches.push(PatchOperation {
-                        policy: id.clone(),
-                        operation: item,
-                    });
+                    decision.patches.push(PatchOperation { policy: id.clone(), operation: item });
                 }),
             };
             if let Err(message) = outcome {
-                decision.errors.push(EvaluationError {
-                    policy: Some(id),
-                    message,
-                });
+                decision.errors.push(EvaluationError { policy: Some(id), message });
             }
         }
     }
@@ -237,26 +198,19 @@ type ViolationParts = (String, String, Option<Value>);
 
 fn read_violation(item: Value) -> Result<ViolationParts, String> {
     let Value::Object(mut map) = item else {
-        return Err(format!(
-            "a violation must be an object with a msg, got {item}"
-        ));
+        return Err(format!("a violation must be an object with a msg, got {item}"));
     };
     let message = match map.remove("msg") {
         Some(Value::String(s)) => s,
         other => {
-            return Err(format!(
-                "a violation needs a string msg, got {}",
-                other.unwrap_or(Value::Null)
-            ));
+            return Err(format!("a violation needs a string msg, got {}", other.unwrap_or(Value::Null)));
         }
     };
     let path = match map.remove("path") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(p)) if p.is_empty() || p.starts_with('/') => p,
         Some(other) => {
-            return Err(format!(
-                "a violation's path must be a JSON pointer, got {other}"
-            ));
+            return Err(format!("a violation's path must be a JSON pointer, got {other}"));
         }
     };
     Ok((message, path, map.remove("details")))
@@ -267,9 +221,7 @@ fn check_patch(op: &Value, object: Option<&Value>) -> Result<(), String> {
     let kind = op.get("op").and_then(Value::as_str);
     let path = op.get("path").and_then(Value::as_str);
     let (Some("add"), Some(path)) = (kind, path) else {
-        return Err(format!(
-            "a mutating policy may only emit add operations with a path, got {op}"
-        ));
+        return Err(format!("a mutating policy may only emit add operations with a path, got {op}"));
     };
     if op.get("value").is_none() {
         return Err(format!("an add operation needs a value: {op}"));
@@ -277,11 +229,10 @@ fn check_patch(op: &Value, object: Option<&Value>) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("patch path {path:?} is not a JSON pointer"));
     }
-    if let Some(existing) = object.and_then(|o| o.pointer(path)) {
+    // An explicit null is unset, as the API server reads it.
+    if let Some(existing) = object.and_then(|o| o.pointer(path)).filter(|v| !v.is_null()) {
         if !path.ends_with("/-") {
-            return Err(format!(
-                "patch would overwrite {path} = {existing}, a value the user set"
-            ));
+            return Err(format!("patch would overwrite {path} = {existing}, a value the user set"));
         }
     }
     Ok(())
@@ -296,43 +247,19 @@ mod tests {
     fn violations_need_a_message_and_a_pointer() {
         assert!(read_violation(json!({"msg": "m", "path": "/spec"})).is_ok());
         assert!(read_violation(json!({"msg": "m"})).is_ok());
-        assert!(
-            read_violation(json!({"path": "/spec"}))
-                .expect_err("no msg")
-                .contains("string msg")
-        );
-        assert!(
-            read_violation(json!({"msg": "m", "path": "spec"}))
-                .expect_err("bad")
-                .contains("JSON pointer")
-        );
+        assert!(read_violation(json!({"path": "/spec"})).expect_err("no msg").contains("string msg"));
+        assert!(read_violation(json!({"msg": "m", "path": "spec"})).expect_err("bad").contains("JSON pointer"));
         assert!(read_violation(json!("m")).is_err());
     }
 
     #[test]
     fn patches_only_add_what_is_absent() {
         let object = json!({"spec": {"a": 1}});
-        assert!(
-            check_patch(
-                &json!({"op": "add", "path": "/spec/b", "value": 2}),
-                Some(&object)
-            )
-            .is_ok()
-        );
-        assert!(
-            check_patch(
-                &json!({"op": "add", "path": "/spec/a", "value": 2}),
-                Some(&object)
-            )
-            .is_err()
-        );
-        assert!(
-            check_patch(
-                &json!({"op": "replace", "path": "/spec/b", "value": 2}),
-                Some(&object)
-            )
-            .is_err()
-        );
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/b", "value": 2}), Some(&object)).is_ok());
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), Some(&object)).is_err());
+        assert!(check_patch(&json!({"op": "replace", "path": "/spec/b", "value": 2}), Some(&object)).is_err());
+        let with_null = json!({"spec": {"a": null}});
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), Some(&with_null)).is_ok());
     }
 
     #[test]
@@ -341,16 +268,10 @@ mod tests {
             policy: "p".into(),
             operation: json!({"op": "add", "path": path, "value": v}),
         };
-        let d = Decision {
-            patches: vec![op("/a/b", 1), op("/a", 2), op("/a/b", 3)],
-            ..Decision::default()
-        };
+        let d = Decision { patches: vec![op("/a/b", 1), op("/a", 2), op("/a/b", 3)], ..Decision::default() };
         assert_eq!(
             d.json_patch(),
-            vec![
-                json!({"op": "add", "path": "/a", "value": 2}),
-                json!({"op": "add", "path": "/a/b", "value": 1})
-            ]
+            vec![json!({"op": "add", "path": "/a", "value": 2}), json!({"op": "add", "path": "/a/b", "value": 1})]
         );
     }
 }

@@ -1,5 +1,16 @@
 //! The other objects a cross-resource policy may look at, shaped as Gatekeeper's
 //! `data.inventory`: `namespace[ns][apiVersion][kind][name]` and `cluster[apiVersion][kind][name]`.
+//!
+//! Beside it, `data.inventory_index` keeps cross-resource lookups proportional to what matches
+//! rather than to the size of a namespace (Checkov's cross-resource checks are quadratic; ours
+//! must not be). Per namespace, apiVersion and kind of an object that selects pods:
+//! - `selectorLabels[key][value][name]`: the objects whose pod selector requires `key=value`
+//!   (`matchLabels` of a PodDisruptionBudget or NetworkPolicy, the selector of a Service);
+//! - `unkeyedSelectors[name]`: those whose selector requires no label (empty, or expressions
+//!   only), to be checked against every workload;
+//!
+//! and per namespace `scaleTargets[kind][name]["apiVersion/kind/name"]` = `{apiVersion, kind, name}`
+//! of the HorizontalPodAutoscalers and KEDA ScaledObjects that scale that workload.
 
 use serde_json::{Map, Value};
 
@@ -9,7 +20,24 @@ use crate::kinds::{group_of, is_cluster_scoped};
 pub struct Inventory {
     namespace: Map<String, Value>,
     cluster: Map<String, Value>,
+    index: Map<String, Value>,
     len: usize,
+}
+
+/// Where a kind keeps its pod selector, and whether it is a metav1.LabelSelector
+/// (`matchLabels`) or a plain label map (a Service's).
+fn pod_selector(kind: &str) -> Option<(&'static str, &'static str, bool)> {
+    match kind {
+        "PodDisruptionBudget" => Some(("spec", "selector", true)),
+        "NetworkPolicy" => Some(("spec", "podSelector", true)),
+        "Service" => Some(("spec", "selector", false)),
+        _ => None,
+    }
+}
+
+fn is_scaler(api_version: &str, kind: &str) -> bool {
+    matches!(kind, "HorizontalPodAutoscaler") && api_version.starts_with("autoscaling/")
+        || (kind == "ScaledObject" && api_version.starts_with("keda.sh/"))
 }
 
 /// The parts of an object that place it in the inventory.
@@ -49,19 +77,12 @@ impl ObjectKey {
                     .to_string(),
             )
         };
-        Some(ObjectKey {
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            name,
-            namespace,
-        })
+        Some(ObjectKey { api_version: api_version.to_string(), kind: kind.to_string(), name, namespace })
     }
 }
 
 fn slot<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let entry = map
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
+    let entry = map.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
@@ -81,14 +102,13 @@ impl Inventory {
         let Some(key) = ObjectKey::of(object, default_namespace) else {
             return false;
         };
+        if let Some(ns) = &key.namespace {
+            self.index_object(ns, &key, object);
+        }
         let mut object = object.clone();
-        if let (Some(ns), Some(metadata)) = (
-            &key.namespace,
-            object.get_mut("metadata").and_then(Value::as_object_mut),
-        ) {
-            metadata
-                .entry("namespace")
-                .or_insert_with(|| Value::String(ns.clone()));
+        if let (Some(ns), Some(metadata)) = (&key.namespace, object.get_mut("metadata").and_then(Value::as_object_mut))
+        {
+            metadata.entry("namespace").or_insert_with(|| Value::String(ns.clone()));
         }
         let by_version = match &key.namespace {
             Some(ns) => slot(&mut self.namespace, ns),
@@ -101,6 +121,41 @@ impl Inventory {
         true
     }
 
+    fn index_object(&mut self, ns: &str, key: &ObjectKey, object: &Value) {
+        let mark = |map: &mut Map<String, Value>, name: &str| {
+            map.insert(name.to_string(), Value::Bool(true));
+        };
+        if let Some((parent, field, label_selector)) = pod_selector(&key.kind) {
+            let selector = object.get(parent).and_then(|p| p.get(field));
+            let labels = if label_selector { selector.and_then(|s| s.get("matchLabels")) } else { selector };
+            let pairs: Vec<(&String, &str)> = labels
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v))).collect())
+                .unwrap_or_default();
+            let by_kind = slot(slot(slot(&mut self.index, ns), &key.api_version), &key.kind);
+            if pairs.is_empty() {
+                mark(slot(by_kind, "unkeyedSelectors"), &key.name);
+            } else {
+                // One required pair is enough to find the candidates; the policy then checks the
+                // whole selector.
+                for (k, v) in pairs {
+                    mark(slot(slot(slot(by_kind, "selectorLabels"), k), v), &key.name);
+                }
+            }
+        }
+        if is_scaler(&key.api_version, &key.kind) {
+            let target = object.get("spec").and_then(|s| s.get("scaleTargetRef"));
+            let target_kind = target.and_then(|t| t.get("kind")).and_then(Value::as_str).unwrap_or("Deployment");
+            if let Some(target_name) = target.and_then(|t| t.get("name")).and_then(Value::as_str) {
+                let scalers = slot(slot(slot(slot(&mut self.index, ns), "scaleTargets"), target_kind), target_name);
+                scalers.insert(
+                    format!("{}/{}/{}", key.api_version, key.kind, key.name),
+                    serde_json::json!({"apiVersion": key.api_version, "kind": key.kind, "name": key.name}),
+                );
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -109,9 +164,12 @@ impl Inventory {
         self.len == 0
     }
 
-    /// The `data` document: `{"inventory": {"namespace": ..., "cluster": ...}}`.
+    /// The `data` document: `{"inventory": {"namespace": ..., "cluster": ...}, "inventory_index": {"namespace": ...}}`.
     pub fn to_data(&self) -> Value {
-        serde_json::json!({"inventory": {"namespace": self.namespace, "cluster": self.cluster}})
+        serde_json::json!({
+            "inventory": {"namespace": self.namespace, "cluster": self.cluster},
+            "inventory_index": {"namespace": self.index},
+        })
     }
 }
 
@@ -123,22 +181,39 @@ mod tests {
     #[test]
     fn objects_are_filed_by_namespace_version_kind_and_name() {
         let mut inv = Inventory::new();
-        assert!(inv.add(&json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}}), "team"));
         assert!(inv.add(
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
-            "x"
+            &json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}}),
+            "team"
         ));
+        assert!(inv.add(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}), "x"));
         assert!(!inv.add(&json!({"just": "data"}), "x"));
         let data = inv.to_data();
         assert_eq!(
-            data["inventory"]["namespace"]["team"]["policy/v1"]["PodDisruptionBudget"]["a"]["metadata"]
-                ["namespace"],
+            data["inventory"]["namespace"]["team"]["policy/v1"]["PodDisruptionBudget"]["a"]["metadata"]["namespace"],
             "team"
         );
-        assert_eq!(
-            data["inventory"]["cluster"]["v1"]["Namespace"]["team"]["kind"],
-            "Namespace"
-        );
+        assert_eq!(data["inventory"]["cluster"]["v1"]["Namespace"]["team"]["kind"], "Namespace");
         assert_eq!(inv.len(), 2);
+    }
+
+    #[test]
+    fn selectors_and_scale_targets_are_indexed() {
+        let mut inv = Inventory::new();
+        let pdb = |name: &str, selector: Value| json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": "shop"}, "spec": {"selector": selector}});
+        inv.add(&pdb("web", json!({"matchLabels": {"app": "web", "tier": "front"}})), "default");
+        inv.add(&pdb("all", json!({})), "default");
+        inv.add(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}}), "default");
+        inv.add(&json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h", "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}), "default");
+        let index = &inv.to_data()["inventory_index"]["namespace"]["shop"];
+        let pdbs = &index["policy/v1"]["PodDisruptionBudget"];
+        assert_eq!(pdbs["selectorLabels"]["app"]["web"], json!({"web": true}));
+        assert_eq!(pdbs["selectorLabels"]["tier"]["front"], json!({"web": true}));
+        assert_eq!(pdbs["unkeyedSelectors"], json!({"all": true}));
+        assert_eq!(index["v1"]["Service"]["selectorLabels"]["app"]["web"], json!({"web": true}));
+        assert_eq!(
+            index["scaleTargets"]["Deployment"]["web"],
+            json!({"autoscaling/v2/HorizontalPodAutoscaler/h": {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": "h"}})
+        );
     }
 }

@@ -6,9 +6,7 @@ pub fn group_of(api_version: &str) -> &str {
 }
 
 pub fn version_of(api_version: &str) -> &str {
-    api_version
-        .rsplit_once('/')
-        .map_or(api_version, |(_, version)| version)
+    api_version.rsplit_once('/').map_or(api_version, |(_, version)| version)
 }
 
 /// Cluster-scoped kinds of Kubernetes and of the add-ons the platform ships. Any other kind is
@@ -16,18 +14,11 @@ pub fn version_of(api_version: &str) -> &str {
 pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
-        (
-            "",
-            "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
-        ) | (
-            "rbac.authorization.k8s.io",
-            "ClusterRole" | "ClusterRoleBinding"
-        ) | ("apiextensions.k8s.io", "CustomResourceDefinition")
+        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
             | ("apiregistration.k8s.io", "APIService")
-            | (
-                "storage.k8s.io",
-                "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment"
-            )
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment")
             | ("scheduling.k8s.io", "PriorityClass")
             | ("node.k8s.io", "RuntimeClass")
             | ("networking.k8s.io", "IngressClass")
@@ -39,16 +30,10 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
                     | "ValidatingAdmissionPolicyBinding"
             )
             | ("certificates.k8s.io", "CertificateSigningRequest")
-            | (
-                "flowcontrol.apiserver.k8s.io",
-                "FlowSchema" | "PriorityLevelConfiguration"
-            )
+            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
             | ("gateway.networking.k8s.io", "GatewayClass")
             | ("cert-manager.io", "ClusterIssuer")
-            | (
-                "external-secrets.io",
-                "ClusterSecretStore" | "ClusterExternalSecret"
-            )
+            | ("external-secrets.io", "ClusterSecretStore" | "ClusterExternalSecret")
             | ("keda.sh", "ClusterTriggerAuthentication")
             | ("openreports.io", "ClusterReport")
             | ("wgpolicyk8s.io", "ClusterPolicyReport")

@@ -26,13 +26,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,9 +52,7 @@ impl FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown severity {s:?}: expected critical, high, medium, low or info")
-            })
+            .ok_or_else(|| format!("unknown severity {s:?}: expected critical, high, medium, low or info"))
     }
 }
 
@@ -127,8 +120,7 @@ pub struct KindTarget {
 
 impl KindTarget {
     pub fn matches(&self, group: &str, kind: &str) -> bool {
-        self.api_groups.iter().any(|g| g == "*" || g == group)
-            && self.kinds.iter().any(|k| k == "*" || k == kind)
+        self.api_groups.iter().any(|g| g == "*" || g == group) && self.kinds.iter().any(|k| k == "*" || k == kind)
     }
 }
 
@@ -163,12 +155,7 @@ impl PolicyMetadata {
     pub fn default_parameters(&self) -> serde_json::Map<String, Value> {
         self.parameters
             .iter()
-            .filter_map(|(name, spec)| {
-                spec.default
-                    .clone()
-                    .filter(|d| !d.is_null())
-                    .map(|d| (name.clone(), d))
-            })
+            .filter_map(|(name, spec)| spec.default.clone().filter(|d| !d.is_null()).map(|d| (name.clone(), d)))
             .collect()
     }
 
@@ -188,28 +175,19 @@ pub fn deserialize_node<T: DeserializeOwned>(file: &Path, node: &Node) -> Result
             .filter_map(|s| match s {
                 serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
                 serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => None,
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
             })
             .collect();
         let located = node.locate_segments(segments.iter().map(String::as_str));
         let field = e.path().to_string();
-        let message = if field == "." {
-            e.inner().to_string()
-        } else {
-            format!("{field}: {}", e.inner())
-        };
+        let message = if field == "." { e.inner().to_string() } else { format!("{field}: {}", e.inner()) };
         Diagnostic::new(file, Some(located.position), message)
     })
 }
 
 /// Reads and validates one `policy.yaml`. `folder_name` is the policy's folder, which must
 /// carry the policy's id.
-pub fn load(
-    file: &Path,
-    source: &str,
-    folder_name: &str,
-) -> Result<PolicyMetadata, Vec<Diagnostic>> {
+pub fn load(file: &Path, source: &str, folder_name: &str) -> Result<PolicyMetadata, Vec<Diagnostic>> {
     let node = yaml::parse_single(source, &Limits::default())
         .map_err(|e| vec![Diagnostic::new(file, Some(e.position), e.message)])?;
     let metadata: PolicyMetadata = deserialize_node(file, &node).map_err(|d| vec![d])?;
@@ -219,19 +197,13 @@ pub fn load(
         problems.push(Diagnostic::new(
             file,
             Some(at("/id")),
-            format!(
-                "id {:?} must be lowercase letters, digits and dashes",
-                metadata.id
-            ),
+            format!("id {:?} must be lowercase letters, digits and dashes", metadata.id),
         ));
     } else if metadata.id != folder_name {
         problems.push(Diagnostic::new(
             file,
             Some(at("/id")),
-            format!(
-                "id {:?} differs from its folder name {folder_name:?}",
-                metadata.id
-            ),
+            format!("id {:?} differs from its folder name {folder_name:?}", metadata.id),
         ));
     }
     for (field, value) in [
@@ -243,19 +215,11 @@ pub fn load(
         ("/guideline/bullet", &metadata.guideline.bullet),
     ] {
         if value.trim().is_empty() {
-            problems.push(Diagnostic::new(
-                file,
-                Some(at(field)),
-                format!("{} must not be empty", &field[1..]),
-            ));
+            problems.push(Diagnostic::new(file, Some(at(field)), format!("{} must not be empty", &field[1..])));
         }
     }
     if metadata.targets.is_empty() {
-        problems.push(Diagnostic::new(
-            file,
-            Some(at("/targets")),
-            "targets must name at least one kind",
-        ));
+        problems.push(Diagnostic::new(file, Some(at("/targets")), "targets must name at least one kind"));
     }
     for (i, target) in metadata.targets.iter().enumerate() {
         if target.kinds.is_empty() || target.api_groups.is_empty() {
@@ -268,26 +232,16 @@ pub fn load(
     }
     for (name, spec) in &metadata.parameters {
         if let Err((field, message)) = spec.check_definition(name) {
-            problems.push(Diagnostic::new(
-                file,
-                Some(at(&format!("/parameters/{name}/{field}"))),
-                message,
-            ));
+            problems.push(Diagnostic::new(file, Some(at(&format!("/parameters/{name}/{field}"))), message));
         }
     }
-    if problems.is_empty() {
-        Ok(metadata)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(metadata) } else { Err(problems) }
 }
 
 fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 63
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
 }

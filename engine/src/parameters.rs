@@ -27,11 +27,7 @@ pub struct ParameterSpec {
     pub description: Option<String>,
     /// Required for a top-level parameter (`null` leaves it unset); absent for `items` and
     /// `properties`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<Value>>,
@@ -50,27 +46,16 @@ impl ParameterSpec {
     /// Checks that a top-level parameter is documented and that its default fits its schema.
     /// The error names the field at fault: `description` or `default`.
     pub fn check_definition(&self, name: &str) -> Result<(), (&'static str, String)> {
-        if self
-            .description
-            .as_deref()
-            .is_none_or(|d| d.trim().is_empty())
-        {
-            return Err((
-                "description",
-                format!("parameter {name} needs a description"),
-            ));
+        if self.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            return Err(("description", format!("parameter {name} needs a description")));
         }
         let Some(default) = &self.default else {
-            return Err((
-                "default",
-                format!("parameter {name} needs a default (null leaves it unset)"),
-            ));
+            return Err(("default", format!("parameter {name} needs a default (null leaves it unset)")));
         };
         if default.is_null() {
             return Ok(());
         }
-        self.check(default)
-            .map_err(|e| ("default", format!("default of parameter {name}: {e}")))
+        self.check(default).map_err(|e| ("default", format!("default of parameter {name}: {e}")))
     }
 
     /// Checks a value against this schema; the error names the offending element.
@@ -79,11 +64,7 @@ impl ParameterSpec {
     }
 
     fn check_at(&self, value: &Value, at: &str) -> Result<(), String> {
-        let here = if at.is_empty() {
-            String::from("value")
-        } else {
-            at.to_string()
-        };
+        let here = if at.is_empty() { String::from("value") } else { at.to_string() };
         let type_ok = match self.kind {
             ParamType::String => value.is_string(),
             ParamType::Integer => value.as_i64().is_some() || value.as_u64().is_some(),
@@ -93,10 +74,7 @@ impl ParameterSpec {
             ParamType::Object => value.is_object(),
         };
         if !type_ok {
-            return Err(format!(
-                "{here} {value} is not of type {}",
-                type_name(self.kind)
-            ));
+            return Err(format!("{here} {value} is not of type {}", type_name(self.kind)));
         }
         if let Some(allowed) = &self.allowed {
             if !allowed.contains(value) {
@@ -121,10 +99,7 @@ impl ParameterSpec {
             for (key, item) in object {
                 let Some(spec) = self.properties.get(key) else {
                     let known: Vec<&str> = self.properties.keys().map(String::as_str).collect();
-                    return Err(format!(
-                        "{at}.{key} is not a known property (known: {})",
-                        known.join(", ")
-                    ));
+                    return Err(format!("{at}.{key} is not a known property (known: {})", known.join(", ")));
                 };
                 spec.check_at(item, &format!("{at}.{key}"))?;
             }
@@ -162,42 +137,19 @@ mod tests {
     fn values_are_checked_against_type_bounds_enum_and_items() {
         let s = spec(json!({"type": "integer", "minimum": 2, "description": "d", "default": 2}));
         assert!(s.check_definition("n").is_ok());
-        assert!(
-            s.check(&json!(1))
-                .expect_err("below")
-                .contains("below the minimum")
-        );
-        assert!(
-            s.check(&json!("3"))
-                .expect_err("type")
-                .contains("not of type integer")
-        );
+        assert!(s.check(&json!(1)).expect_err("below").contains("below the minimum"));
+        assert!(s.check(&json!("3")).expect_err("type").contains("not of type integer"));
         let s = spec(json!({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}));
         assert!(s.check(&json!(["a", "b"])).is_ok());
-        assert_eq!(
-            s.check(&json!(["a", "c"])).expect_err("enum"),
-            "[1] \"c\" is not one of \"a\", \"b\""
-        );
+        assert_eq!(s.check(&json!(["a", "c"])).expect_err("enum"), "[1] \"c\" is not one of \"a\", \"b\"");
     }
 
     #[test]
     fn a_parameter_needs_a_description_and_a_fitting_default() {
         let s = spec(json!({"type": "boolean", "description": "d"}));
-        assert!(
-            s.check_definition("b")
-                .expect_err("no default")
-                .1
-                .contains("needs a default")
-        );
-        let s = spec(
-            json!({"type": "object", "description": "d", "default": {"x": 1},
-                            "properties": {"y": {"type": "integer"}}}),
-        );
-        assert!(
-            s.check_definition("o")
-                .expect_err("unknown")
-                .1
-                .contains(".x is not a known property")
-        );
+        assert!(s.check_definition("b").expect_err("no default").1.contains("needs a default"));
+        let s = spec(json!({"type": "object", "description": "d", "default": {"x": 1},
+                            "properties": {"y": {"type": "integer"}}}));
+        assert!(s.check_definition("o").expect_err("unknown").1.contains(".x is not a known property"));
     }
 }

@@ -7,11 +7,14 @@ use serde_json::{Value, json};
 use crate::inventory::ObjectKey;
 use crate::kinds::{group_of, version_of};
 
+/// A review and the policy input built from it once, so that evaluating it against several
+/// evaluators (or twice) does not convert it again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
     request: Value,
     group: String,
     kind: String,
+    input: regorus::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,10 +24,7 @@ pub enum ReviewError {
     #[error("the AdmissionRequest has no {0}")]
     MissingField(&'static str),
     #[error("the AdmissionRequest field {field} must be {expected}")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-    },
+    WrongType { field: &'static str, expected: &'static str },
 }
 
 impl Review {
@@ -45,56 +45,34 @@ impl Review {
             request["namespace"] = Value::String(ns);
         }
         request["object"] = object;
-        Ok(Review {
-            request,
-            group,
-            kind: key.kind,
-        })
+        Ok(Review::new(request, group, key.kind))
     }
 
     /// Takes the `request` of an `admission.k8s.io/v1` AdmissionReview.
     pub fn from_admission_request(request: Value) -> Result<Review, ReviewError> {
         if !request.is_object() {
-            return Err(ReviewError::WrongType {
-                field: "request",
-                expected: "an object",
-            });
+            return Err(ReviewError::WrongType { field: "request", expected: "an object" });
         }
-        let kind = request
-            .get("kind")
-            .ok_or(ReviewError::MissingField("kind"))?;
+        let kind = request.get("kind").ok_or(ReviewError::MissingField("kind"))?;
         let group = kind
             .get("group")
             .and_then(Value::as_str)
-            .ok_or(ReviewError::WrongType {
-                field: "kind.group",
-                expected: "a string",
-            })?
+            .ok_or(ReviewError::WrongType { field: "kind.group", expected: "a string" })?
             .to_string();
         let kind = kind
             .get("kind")
             .and_then(Value::as_str)
             .filter(|k| !k.is_empty())
-            .ok_or(ReviewError::WrongType {
-                field: "kind.kind",
-                expected: "a non-empty string",
-            })?
+            .ok_or(ReviewError::WrongType { field: "kind.kind", expected: "a non-empty string" })?
             .to_string();
         match request.get("operation") {
             Some(Value::String(_)) => {}
             Some(_) => {
-                return Err(ReviewError::WrongType {
-                    field: "operation",
-                    expected: "a string",
-                });
+                return Err(ReviewError::WrongType { field: "operation", expected: "a string" });
             }
             None => return Err(ReviewError::MissingField("operation")),
         }
-        Ok(Review {
-            request,
-            group,
-            kind,
-        })
+        Ok(Review::new(request, group, kind))
     }
 
     pub fn group(&self) -> &str {
@@ -118,28 +96,26 @@ impl Review {
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.request
-            .get("namespace")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
+        self.request.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
     pub fn name(&self) -> &str {
-        self.request
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.request.get("name").and_then(Value::as_str).unwrap_or("")
     }
 
-    pub(crate) fn to_input(&self) -> regorus::Value {
+    fn new(request: Value, group: String, kind: String) -> Review {
         use serde::Deserialize;
-        let review =
-            regorus::Value::deserialize(&self.request).unwrap_or(regorus::Value::Undefined);
+        let review = regorus::Value::deserialize(&request).unwrap_or(regorus::Value::Undefined);
         let mut input = regorus::Value::new_object();
         if let Ok(map) = input.as_object_mut() {
             map.insert(regorus::Value::from("review"), review);
         }
-        input
+        Review { request, group, kind, input }
+    }
+
+    /// The policy input, `{"review": <request>}`. Cloning it is a reference count.
+    pub(crate) fn input(&self) -> regorus::Value {
+        self.input.clone()
     }
 }
 
@@ -155,12 +131,7 @@ mod tests {
         )
         .expect("object");
         assert_eq!(
-            (
-                review.group(),
-                review.kind(),
-                review.namespace(),
-                review.name()
-            ),
+            (review.group(), review.kind(), review.namespace(), review.name()),
             ("apps", "Deployment", Some("shop"), "web")
         );
         assert_eq!(review.request()["operation"], "CREATE");
@@ -173,15 +144,7 @@ mod tests {
             Review::from_admission_request(json!({"operation": "CREATE"})),
             Err(ReviewError::MissingField("kind"))
         );
-        let err = Review::from_admission_request(
-            json!({"kind": {"group": "", "kind": 3}, "operation": "CREATE"}),
-        );
-        assert!(matches!(
-            err,
-            Err(ReviewError::WrongType {
-                field: "kind.kind",
-                ..
-            })
-        ));
+        let err = Review::from_admission_request(json!({"kind": {"group": "", "kind": 3}, "operation": "CREATE"}));
+        assert!(matches!(err, Err(ReviewError::WrongType { field: "kind.kind", .. })));
     }
 }

@@ -36,10 +36,7 @@ pub struct TestReport {
 
 impl TestReport {
     pub fn passed(&self) -> usize {
-        self.results
-            .iter()
-            .filter(|r| r.outcome == Outcome::Pass)
-            .count()
+        self.results.iter().filter(|r| r.outcome == Outcome::Pass).count()
     }
 
     pub fn failed(&self) -> usize {
@@ -78,27 +75,16 @@ fn check_completeness(policy: &Policy, report: &mut TestReport) {
     if policy.test_file.is_none() {
         missing.push("policy_test.rego");
     }
-    if !policy
-        .samples
-        .iter()
-        .any(|s| s.expectation == Expectation::Allowed)
-    {
+    if !policy.samples.iter().any(|s| s.expectation == Expectation::Allowed) {
         missing.push("samples/allowed-*.yaml");
     }
-    if !policy
-        .samples
-        .iter()
-        .any(|s| s.expectation == Expectation::Disallowed)
-    {
+    if !policy.samples.iter().any(|s| s.expectation == Expectation::Disallowed) {
         missing.push("samples/disallowed-*.yaml");
     }
     let outcome = if missing.is_empty() {
         Outcome::Pass
     } else {
-        Outcome::Fail(format!(
-            "policy folder is incomplete: missing {}",
-            missing.join(", ")
-        ))
+        Outcome::Fail(format!("policy folder is incomplete: missing {}", missing.join(", ")))
     };
     report.results.push(TestResult {
         file: policy.dir.clone(),
@@ -116,10 +102,7 @@ pub fn test_rule_names(source: &str) -> Vec<String> {
         if !line.starts_with("test_") {
             continue;
         }
-        let name: String = line
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         if !names.contains(&name) {
             names.push(name);
         }
@@ -127,68 +110,61 @@ pub fn test_rule_names(source: &str) -> Vec<String> {
     names
 }
 
+/// Each test file is compiled into its own copy of the bundle's engine, so that one file that
+/// does not compile fails its own tests only.
 fn run_unit_tests(bundle: &Bundle, report: &mut TestReport) {
-    let mut engine = bundle.engine().clone();
-    let mut files: Vec<(PathBuf, RegoVersion)> = bundle
-        .lib_test_files()
-        .iter()
-        .map(|f| (f.clone(), RegoVersion::V1))
-        .collect();
-    files.extend(
-        bundle
-            .policies()
-            .iter()
-            .filter_map(|p| p.test_file.clone().map(|f| (f, p.metadata.rego_version))),
-    );
-    let mut suites = Vec::new();
+    let mut files: Vec<(PathBuf, RegoVersion)> =
+        bundle.lib_test_files().iter().map(|f| (f.clone(), RegoVersion::V1)).collect();
+    files.extend(bundle.policies().iter().filter_map(|p| p.test_file.clone().map(|f| (f, p.metadata.rego_version))));
     for (file, version) in files {
-        let started = Instant::now();
-        let loaded = read_text(&file)
-            .map_err(|d| d.to_string())
-            .and_then(|source| {
-                engine.set_rego_v0(version == RegoVersion::V0);
-                engine
-                    .add_policy(file.to_string_lossy().into_owned(), source.clone())
-                    .map(|package| (package, source))
-                    .map_err(|e| from_regorus_error(&file, &e.to_string()).to_string())
-            });
-        match loaded {
-            Ok((package, source)) => suites.push((file, package, test_rule_names(&source))),
-            Err(message) => report.results.push(TestResult {
-                file,
-                name: "load".into(),
-                outcome: Outcome::Error(message),
-                duration: started.elapsed(),
-            }),
-        }
+        run_test_file(bundle, &file, version, report);
     }
-    engine.set_rego_v0(false);
-    engine.set_input(regorus::Value::new_object());
-    for (file, package, names) in suites {
-        if names.is_empty() {
+}
+
+fn run_test_file(bundle: &Bundle, file: &Path, version: RegoVersion, report: &mut TestReport) {
+    let started = Instant::now();
+    let mut engine = bundle.engine().clone();
+    engine.set_rego_v0(version == RegoVersion::V0);
+    let loaded = read_text(file).map_err(|d| d.to_string()).and_then(|source| {
+        engine
+            .add_policy(file.to_string_lossy().into_owned(), source.clone())
+            .map(|package| (package, source))
+            .map_err(|e| from_regorus_error(file, &e.to_string()).to_string())
+    });
+    let (package, source) = match loaded {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            let outcome = Outcome::Error(message);
             report.results.push(TestResult {
-                file: file.clone(),
-                name: "test rules".into(),
-                outcome: Outcome::Fail("the file defines no test_ rule".into()),
-                duration: Duration::ZERO,
-            });
-        }
-        for name in names {
-            let rule = format!("{package}.{name}");
-            let started = Instant::now();
-            let outcome = match engine.eval_rule(rule.clone()) {
-                Ok(regorus::Value::Bool(true)) => Outcome::Pass,
-                Ok(regorus::Value::Undefined) => Outcome::Fail("undefined".into()),
-                Ok(other) => Outcome::Fail(format!("returned {other}")),
-                Err(e) => Outcome::Error(from_regorus_error(&file, &e.to_string()).to_string()),
-            };
-            report.results.push(TestResult {
-                file: file.clone(),
-                name: rule,
+                file: file.to_path_buf(),
+                name: "load".into(),
                 outcome,
                 duration: started.elapsed(),
             });
+            return;
         }
+    };
+    engine.set_input(regorus::Value::new_object());
+    let names = test_rule_names(&source);
+    if names.is_empty() {
+        let outcome = Outcome::Fail("the file defines no test_ rule".into());
+        report.results.push(TestResult {
+            file: file.to_path_buf(),
+            name: "test rules".into(),
+            outcome,
+            duration: Duration::ZERO,
+        });
+    }
+    for name in names {
+        let rule = format!("{package}.{name}");
+        let started = Instant::now();
+        let outcome = match engine.eval_rule(rule.clone()) {
+            Ok(regorus::Value::Bool(true)) => Outcome::Pass,
+            Ok(regorus::Value::Undefined) => Outcome::Fail("undefined".into()),
+            Ok(other) => Outcome::Fail(format!("returned {other}")),
+            Err(e) => Outcome::Error(from_regorus_error(file, &e.to_string()).to_string()),
+        };
+        report.results.push(TestResult { file: file.to_path_buf(), name: rule, outcome, duration: started.elapsed() });
     }
 }
 
@@ -204,10 +180,8 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         Ok(d) => d,
         Err(e) => return Outcome::Error(format!("{}:{e}", file.display())),
     };
-    let objects: Vec<serde_json::Value> = documents
-        .iter()
-        .filter_map(|d| d.root.as_ref().map(yaml::Node::to_json))
-        .collect();
+    let objects: Vec<serde_json::Value> =
+        documents.iter().filter_map(|d| d.root.as_ref().map(yaml::Node::to_json)).collect();
     let mut inventory = Inventory::new();
     for object in &objects {
         inventory.add(object, SAMPLE_NAMESPACE);
@@ -234,10 +208,7 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         return Outcome::Error(error.message.clone());
     }
     if total.evaluated == 0 {
-        return Outcome::Fail(format!(
-            "no document in the sample is a kind that {} targets",
-            policy.id()
-        ));
+        return Outcome::Fail(format!("no document in the sample is a kind that {} targets", policy.id()));
     }
     let raised = total.violations.len() + total.patches.len();
     match (expectation, raised) {
@@ -247,12 +218,7 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
                 .violations
                 .first()
                 .map(|v| format!("{} at {}", v.message, v.path))
-                .or_else(|| {
-                    total
-                        .patches
-                        .first()
-                        .map(|p| format!("patch {}", p.operation))
-                })
+                .or_else(|| total.patches.first().map(|p| format!("patch {}", p.operation)))
                 .unwrap_or_default();
             Outcome::Fail(format!("allowed sample raised {raised}: {first}"))
         }

@@ -26,10 +26,7 @@ impl fmt::Display for Position {
 }
 
 fn position(span: &Span) -> Position {
-    Position {
-        line: span.start.line(),
-        column: span.start.col() + 1,
-    }
+    Position { line: span.start.line(), column: span.start.col() + 1 }
 }
 
 /// Bounds that keep a hostile input from exhausting memory or time.
@@ -67,13 +64,7 @@ pub struct YamlError {
 
 impl fmt::Display for YamlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} (document {})",
-            self.position,
-            self.message,
-            self.document + 1
-        )
+        write!(f, "{}: {} (document {})", self.position, self.message, self.document + 1)
     }
 }
 
@@ -148,29 +139,20 @@ impl Node {
         let mut node = self;
         let mut at = self.position;
         if pointer.is_empty() {
-            return Located {
-                position: at,
-                exact: true,
-            };
+            return Located { position: at, exact: true };
         }
         let Some(rest) = pointer.strip_prefix('/') else {
-            return Located {
-                position: at,
-                exact: false,
-            };
+            return Located { position: at, exact: false };
         };
         for raw in rest.split('/') {
             let token = raw.replace("~1", "/").replace("~0", "~");
             let next = match &node.kind {
-                NodeKind::Mapping(entries) => entries
-                    .iter()
-                    .find(|e| e.key == token)
-                    .map(|e| (e.key_position, &e.value)),
-                NodeKind::Sequence(items) => token
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| items.get(i))
-                    .map(|n| (n.position, n)),
+                NodeKind::Mapping(entries) => {
+                    entries.iter().find(|e| e.key == token).map(|e| (e.key_position, &e.value))
+                }
+                NodeKind::Sequence(items) => {
+                    token.parse::<usize>().ok().and_then(|i| items.get(i)).map(|n| (n.position, n))
+                }
                 _ => None,
             };
             match next {
@@ -179,25 +161,17 @@ impl Node {
                     node = child;
                 }
                 None => {
-                    return Located {
-                        position: at,
-                        exact: false,
-                    };
+                    return Located { position: at, exact: false };
                 }
             }
         }
-        Located {
-            position: at,
-            exact: true,
-        }
+        Located { position: at, exact: true }
     }
 
     /// Like [`Node::locate`], for a path given as segments (as serde reports them).
     pub fn locate_segments<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Located {
-        let pointer: String = segments
-            .into_iter()
-            .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-            .collect();
+        let pointer: String =
+            segments.into_iter().map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1"))).collect();
         self.locate(&pointer)
     }
 }
@@ -238,9 +212,7 @@ pub fn parse_documents(source: &str, limits: &Limits) -> Result<Vec<Document>, Y
 /// Parses a stream that must hold exactly one non-empty document (a metadata or config file).
 pub fn parse_single(source: &str, limits: &Limits) -> Result<Node, YamlError> {
     let documents = parse_documents(source, limits)?;
-    let mut roots = documents
-        .into_iter()
-        .filter_map(|d| d.root.map(|r| (d.index, r)));
+    let mut roots = documents.into_iter().filter_map(|d| d.root.map(|r| (d.index, r)));
     match (roots.next(), roots.next()) {
         (Some((_, root)), None) => Ok(root),
         (None, _) => Err(YamlError {
@@ -281,21 +253,14 @@ impl Builder<'_> {
     fn scan_error(&self, e: &ScanError) -> YamlError {
         let mark = e.marker();
         YamlError {
-            position: Position {
-                line: mark.line(),
-                column: mark.col() + 1,
-            },
+            position: Position { line: mark.line(), column: mark.col() + 1 },
             document: self.document,
             message: e.info().to_string(),
         }
     }
 
     fn error(&self, position: Position, message: impl Into<String>) -> YamlError {
-        YamlError {
-            position,
-            document: self.document,
-            message: message.into(),
-        }
+        YamlError { position, document: self.document, message: message.into() }
     }
 
     fn stream(&mut self) -> Result<Vec<Document>, YamlError> {
@@ -307,21 +272,16 @@ impl Builder<'_> {
                 OwnedEvent::StreamEnd => return Ok(documents),
                 OwnedEvent::DocumentStart => {
                     if documents.len() >= self.limits.max_documents {
-                        return Err(self.error(
-                            position(&span),
-                            format!("more than {} documents", self.limits.max_documents),
-                        ));
+                        return Err(
+                            self.error(position(&span), format!("more than {} documents", self.limits.max_documents))
+                        );
                     }
                     self.anchors.clear();
                     self.nodes = 0;
                     let start = position(&span);
                     let root = self.document_body()?;
                     let position = root.as_ref().map_or(start, |r| r.position);
-                    documents.push(Document {
-                        index: self.document,
-                        position,
-                        root,
-                    });
+                    documents.push(Document { index: self.document, position, root });
                     self.document += 1;
                 }
                 other => {
@@ -336,20 +296,13 @@ impl Builder<'_> {
         let root = match event {
             OwnedEvent::DocumentEnd => return Ok(None),
             // An empty document reads as a null scalar.
-            OwnedEvent::Scalar(ref value, ScalarStyle::Plain, _, None)
-                if value.is_empty() || value == "~" =>
-            {
-                None
-            }
+            OwnedEvent::Scalar(ref value, ScalarStyle::Plain, _, None) if value.is_empty() || value == "~" => None,
             other => Some(self.node(other, span, 0)?),
         };
         let (event, span) = self.next()?;
         match event {
             OwnedEvent::DocumentEnd => Ok(root),
-            other => Err(self.error(
-                position(&span),
-                format!("unexpected {other:?} after document"),
-            )),
+            other => Err(self.error(position(&span), format!("unexpected {other:?} after document"))),
         }
     }
 
@@ -371,10 +324,7 @@ impl Builder<'_> {
     fn node(&mut self, event: OwnedEvent, span: Span, depth: usize) -> Result<Node, YamlError> {
         let at = position(&span);
         if depth > self.limits.max_depth {
-            return Err(self.error(
-                at,
-                format!("nesting deeper than {} levels", self.limits.max_depth),
-            ));
+            return Err(self.error(at, format!("nesting deeper than {} levels", self.limits.max_depth)));
         }
         let start_count = self.nodes;
         self.count(1, at)?;
@@ -389,8 +339,7 @@ impl Builder<'_> {
                 (Node { position: at, kind }, 0)
             }
             OwnedEvent::Scalar(value, style, anchor, tag) => {
-                let kind = resolve_scalar(value, style, tag.as_ref())
-                    .map_err(|message| self.error(at, message))?;
+                let kind = resolve_scalar(value, style, tag.as_ref()).map_err(|message| self.error(at, message))?;
                 (Node { position: at, kind }, anchor)
             }
             OwnedEvent::SequenceStart(anchor) => {
@@ -402,13 +351,7 @@ impl Builder<'_> {
                     }
                     items.push(self.node(event, span, depth + 1)?);
                 }
-                (
-                    Node {
-                        position: at,
-                        kind: NodeKind::Sequence(items),
-                    },
-                    anchor,
-                )
+                (Node { position: at, kind: NodeKind::Sequence(items) }, anchor)
             }
             OwnedEvent::MappingStart(anchor) => (self.mapping(at, depth)?, anchor),
             other => return Err(self.error(at, format!("unexpected {other:?}"))),
@@ -446,15 +389,9 @@ impl Builder<'_> {
                 continue;
             }
             if entries.iter().any(|e| e.key == key) {
-                return Err(
-                    self.error(key_position, format!("mapping key {key:?} already defined"))
-                );
+                return Err(self.error(key_position, format!("mapping key {key:?} already defined")));
             }
-            entries.push(Entry {
-                key,
-                key_position,
-                value,
-            });
+            entries.push(Entry { key, key_position, value });
         }
         // Merged keys never override the mapping's own keys, wherever `<<` stands.
         for entry in merged {
@@ -462,18 +399,10 @@ impl Builder<'_> {
                 entries.push(entry);
             }
         }
-        Ok(Node {
-            position: at,
-            kind: NodeKind::Mapping(entries),
-        })
+        Ok(Node { position: at, kind: NodeKind::Mapping(entries) })
     }
 
-    fn collect_merge(
-        &self,
-        value: Node,
-        at: Position,
-        merged: &mut Vec<Entry>,
-    ) -> Result<(), YamlError> {
+    fn collect_merge(&self, value: Node, at: Position, merged: &mut Vec<Entry>) -> Result<(), YamlError> {
         let sources = match value.kind {
             NodeKind::Mapping(entries) => vec![entries],
             NodeKind::Sequence(items) => {
@@ -482,19 +411,14 @@ impl Builder<'_> {
                     match item.kind {
                         NodeKind::Mapping(entries) => sources.push(entries),
                         _ => {
-                            return Err(
-                                self.error(item.position, "a merge key (<<) takes mappings only")
-                            );
+                            return Err(self.error(item.position, "a merge key (<<) takes mappings only"));
                         }
                     }
                 }
                 sources
             }
             _ => {
-                return Err(self.error(
-                    at,
-                    "a merge key (<<) takes a mapping or a sequence of mappings",
-                ));
+                return Err(self.error(at, "a merge key (<<) takes a mapping or a sequence of mappings"));
             }
         };
         // Earlier sources win over later ones, as in YAML's merge key spec.
@@ -527,12 +451,9 @@ enum OwnedEvent {
 fn event_owned(event: Event<'_>) -> OwnedEvent {
     match event {
         Event::Alias(id) => OwnedEvent::Alias(id),
-        Event::Scalar(value, style, anchor, tag) => OwnedEvent::Scalar(
-            value.into_owned(),
-            style,
-            anchor,
-            tag.map(|t| t.into_owned()),
-        ),
+        Event::Scalar(value, style, anchor, tag) => {
+            OwnedEvent::Scalar(value.into_owned(), style, anchor, tag.map(|t| t.into_owned()))
+        }
         Event::SequenceStart(anchor, _) => OwnedEvent::SequenceStart(anchor),
         Event::SequenceEnd => OwnedEvent::SequenceEnd,
         Event::MappingStart(anchor, _) => OwnedEvent::MappingStart(anchor),
@@ -544,22 +465,16 @@ fn event_owned(event: Event<'_>) -> OwnedEvent {
     }
 }
 
-fn resolve_scalar(
-    value: String,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<NodeKind, String> {
+fn resolve_scalar(value: String, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeKind, String> {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
             return match tag.suffix.as_str() {
                 "str" | "binary" | "timestamp" => Ok(NodeKind::String(value)),
                 "null" => Ok(NodeKind::Null),
-                "bool" => resolve_bool(&value)
-                    .map(NodeKind::Bool)
-                    .ok_or_else(|| format!("{value:?} is not a boolean")),
-                "int" => resolve_int(&value)
-                    .map(NodeKind::Number)
-                    .ok_or_else(|| format!("{value:?} is not an integer")),
+                "bool" => resolve_bool(&value).map(NodeKind::Bool).ok_or_else(|| format!("{value:?} is not a boolean")),
+                "int" => {
+                    resolve_int(&value).map(NodeKind::Number).ok_or_else(|| format!("{value:?} is not an integer"))
+                }
                 "float" => resolve_number(&value)
                     .map(NodeKind::Number)
                     .ok_or_else(|| format!("{value:?} is not a number JSON can hold")),
@@ -609,12 +524,8 @@ fn resolve_plain(value: String) -> Result<NodeKind, String> {
 
 fn resolve_bool(value: &str) -> Option<bool> {
     match value {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            Some(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            Some(false)
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Some(false),
         _ => None,
     }
 }
@@ -635,10 +546,7 @@ fn resolve_int(value: &str) -> Option<Number> {
         (8, d)
     } else if let Some(d) = digits.strip_prefix("0b") {
         (2, d)
-    } else if digits.len() > 1
-        && digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    } else if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
         (8, &digits[1..])
     } else {
         (10, digits)
@@ -647,18 +555,7 @@ fn resolve_int(value: &str) -> Option<Number> {
         return None;
     }
     let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if negative {
-        let signed = i64::try_from(magnitude).ok().map(|m| -m).or({
-            if magnitude == 1u64 << 63 {
-                Some(i64::MIN)
-            } else {
-                None
-            }
-        })?;
-        Some(Number::from(signed))
-    } else {
-        Some(Number::from(magnitude))
-    }
+    if negative { i64::try_from(-i128::from(magnitude)).ok().map(Number::from) } else { Some(Number::from(magnitude)) }
 }
 
 fn resolve_number(value: &str) -> Option<Number> {
@@ -711,9 +608,7 @@ mod tests {
     use serde_json::json;
 
     fn one(source: &str) -> Value {
-        parse_single(source, &Limits::default())
-            .expect("parses")
-            .to_json()
+        parse_single(source, &Limits::default()).expect("parses").to_json()
     }
 
     #[test]
@@ -730,46 +625,22 @@ mod tests {
 
     #[test]
     fn multi_document_streams_keep_empty_documents_and_positions() {
-        let docs = parse_documents(
-            "---\na: 1\n---\n# only a comment\n---\nb:\n  - x\n",
-            &Limits::default(),
-        )
-        .expect("parses");
+        let docs =
+            parse_documents("---\na: 1\n---\n# only a comment\n---\nb:\n  - x\n", &Limits::default()).expect("parses");
         assert_eq!(docs.len(), 3);
         assert!(docs[1].root.is_none());
         let b = docs[2].root.as_ref().expect("third document");
-        assert_eq!(
-            b.locate("/b/0"),
-            Located {
-                position: Position { line: 7, column: 5 },
-                exact: true
-            }
-        );
+        assert_eq!(b.locate("/b/0"), Located { position: Position { line: 7, column: 5 }, exact: true });
     }
 
     #[test]
     fn missing_fields_locate_their_nearest_parent() {
-        let root = parse_single(
-            "spec:\n  containers:\n    - name: app\n      image: x\n",
-            &Limits::default(),
-        )
-        .expect("parses");
+        let root = parse_single("spec:\n  containers:\n    - name: app\n      image: x\n", &Limits::default())
+            .expect("parses");
         let exact = root.locate("/spec/containers/0/image");
-        assert_eq!(
-            exact,
-            Located {
-                position: Position { line: 4, column: 7 },
-                exact: true
-            }
-        );
+        assert_eq!(exact, Located { position: Position { line: 4, column: 7 }, exact: true });
         let missing = root.locate("/spec/containers/0/readinessProbe");
-        assert_eq!(
-            missing,
-            Located {
-                position: Position { line: 3, column: 7 },
-                exact: false
-            }
-        );
+        assert_eq!(missing, Located { position: Position { line: 3, column: 7 }, exact: false });
     }
 
     #[test]
@@ -800,12 +671,8 @@ mod tests {
     fn syntax_errors_and_duplicate_keys_carry_positions() {
         let err = parse_documents("a: 1\nb: [1, 2\n", &Limits::default()).expect_err("fails");
         assert!(err.position.line >= 2, "{err}");
-        let err =
-            parse_documents("---\nx: 1\n---\na: 1\na: 2\n", &Limits::default()).expect_err("fails");
-        assert_eq!(
-            (err.position, err.document),
-            (Position { line: 5, column: 1 }, 1)
-        );
+        let err = parse_documents("---\nx: 1\n---\na: 1\na: 2\n", &Limits::default()).expect_err("fails");
+        assert_eq!((err.position, err.document), (Position { line: 5, column: 1 }, 1));
         assert!(err.message.contains("already defined"));
     }
 
@@ -820,25 +687,16 @@ mod tests {
 
     #[test]
     fn json_reads_as_yaml_with_positions_and_bom() {
-        let root = parse_single(
-            "\u{feff}{\n  \"a\": {\"b\": [1, true, null, \"s\"]}\n}\n",
-            &Limits::default(),
-        )
-        .expect("parses");
+        let root = parse_single("\u{feff}{\n  \"a\": {\"b\": [1, true, null, \"s\"]}\n}\n", &Limits::default())
+            .expect("parses");
         assert_eq!(root.to_json(), json!({"a": {"b": [1, true, null, "s"]}}));
-        assert_eq!(
-            root.locate("/a/b").position,
-            Position { line: 2, column: 9 }
-        );
+        assert_eq!(root.locate("/a/b").position, Position { line: 2, column: 9 });
     }
 
     #[test]
     fn crlf_line_endings_count_lines_correctly() {
         let root = parse_single("a: 1\r\nb:\r\n  c: 2\r\n", &Limits::default()).expect("parses");
-        assert_eq!(
-            root.locate("/b/c").position,
-            Position { line: 3, column: 3 }
-        );
+        assert_eq!(root.locate("/b/c").position, Position { line: 3, column: 3 });
         assert_eq!(root.to_json(), json!({"a": 1, "b": {"c": 2}}));
     }
 }

@@ -40,8 +40,7 @@ fn only_policies_that_target_the_kind_run() {
     let decision = evaluator.evaluate(&review(pod));
     assert_eq!((decision.evaluated, decision.violations.len()), (0, 0));
     // A Deployment of another API group is another kind.
-    let other =
-        json!({"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "x"}});
+    let other = json!({"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "x"}});
     assert_eq!(evaluator.evaluate(&review(other)).evaluated, 0);
 }
 
@@ -64,12 +63,8 @@ fn parameters_come_from_defaults_and_configuration_overrides() {
 
     let defaults = bundle(&b);
     let mut evaluator = Evaluator::new(&defaults, &Inventory::new()).expect("evaluator");
-    let messages: Vec<String> = evaluator
-        .evaluate(&review(object.clone()))
-        .violations
-        .into_iter()
-        .map(|v| v.message)
-        .collect();
+    let messages: Vec<String> =
+        evaluator.evaluate(&review(object.clone())).violations.into_iter().map(|v| v.message).collect();
     assert_eq!(messages, ["1 < 2"]);
 
     let config = Config::from_source(
@@ -83,10 +78,7 @@ fn parameters_come_from_defaults_and_configuration_overrides() {
     assert_eq!(decision.evaluated, 1, "the disabled policy does not run");
     assert_eq!(decision.violations.len(), 1);
     assert_eq!(
-        (
-            decision.violations[0].message.as_str(),
-            decision.violations[0].enforcement
-        ),
+        (decision.violations[0].message.as_str(), decision.violations[0].enforcement),
         ("1 < 3", Enforcement::Warn)
     );
     assert!(decision.allowed(), "a warning does not deny");
@@ -109,13 +101,7 @@ fn a_policy_that_fails_to_evaluate_is_an_error_and_the_others_still_count() {
     let decision = evaluator.evaluate(&review(object));
     assert_eq!(decision.errors.len(), 1, "{decision:?}");
     assert_eq!(decision.errors[0].policy.as_deref(), Some("fragile"));
-    assert!(
-        decision.errors[0]
-            .message
-            .contains("kubernetes/fragile/policy.rego:4:"),
-        "{:?}",
-        decision.errors[0]
-    );
+    assert!(decision.errors[0].message.contains("kubernetes/fragile/policy.rego:4:"), "{:?}", decision.errors[0]);
     assert_eq!(decision.violations.len(), 1, "team-label still reports");
     assert!(!decision.allowed(), "an evaluation error never allows");
 }
@@ -132,16 +118,9 @@ fn the_test_runner_counts_an_erroring_test_or_sample_as_a_failure() {
         "kubernetes/fragile/policy_test.rego",
         "package t.fragile_test\n\ntest_errors if {\n\tcount(data.t.fragile.violation) == 0 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"x\"}}}}}\n}\n\ntest_passes if {\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"11\"}}}}}\n}\n\ntest_fails if {\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {}}}\n}\n",
     );
-    let sample =
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels: {size: LABEL}\n";
-    b.file(
-        "kubernetes/fragile/samples/allowed-small.yaml",
-        &sample.replace("LABEL", "\"3\""),
-    );
-    b.file(
-        "kubernetes/fragile/samples/disallowed-broken.yaml",
-        &sample.replace("LABEL", "lots"),
-    );
+    let sample = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels: {size: LABEL}\n";
+    b.file("kubernetes/fragile/samples/allowed-small.yaml", &sample.replace("LABEL", "\"3\""));
+    b.file("kubernetes/fragile/samples/disallowed-broken.yaml", &sample.replace("LABEL", "lots"));
     let report = testing::run(&bundle(&b));
     let outcome = |name: &str| {
         report
@@ -155,10 +134,7 @@ fn the_test_runner_counts_an_erroring_test_or_sample_as_a_failure() {
     assert_eq!(outcome("test_passes"), Outcome::Pass);
     assert_eq!(outcome("test_fails"), Outcome::Fail("undefined".into()));
     assert_eq!(outcome("allowed-small.yaml"), Outcome::Pass);
-    assert!(matches!(
-        outcome("disallowed-broken.yaml"),
-        Outcome::Error(_)
-    ));
+    assert!(matches!(outcome("disallowed-broken.yaml"), Outcome::Error(_)));
     assert_eq!(report.failed(), 3);
 }
 
@@ -167,14 +143,13 @@ fn an_incomplete_policy_folder_fails_the_suite() {
     let b = TempBundle::new();
     b.policy("team-label", &team_label_rego("t.team_label"), "");
     let report = testing::run(&bundle(&b));
-    let complete = report
-        .results
-        .iter()
-        .find(|r| r.name == "complete team-label")
-        .expect("completeness result");
+    let complete = report.results.iter().find(|r| r.name == "complete team-label").expect("completeness result");
     assert_eq!(
         complete.outcome,
-        Outcome::Fail("policy folder is incomplete: missing policy_test.rego, samples/allowed-*.yaml, samples/disallowed-*.yaml".into())
+        Outcome::Fail(
+            "policy folder is incomplete: missing policy_test.rego, samples/allowed-*.yaml, samples/disallowed-*.yaml"
+                .into()
+        )
     );
 }
 
@@ -188,7 +163,8 @@ fn the_inventory_is_data_inventory_and_namespace_aware() {
     );
     let bundle = bundle(&b);
     let web = deployment("web", json!({}));
-    let service = |ns: &str| json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns}});
+    let service =
+        |ns: &str| json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns}});
     let mut inventory = Inventory::new();
     inventory.add(&service("other"), "default");
     let mut evaluator = Evaluator::new(&bundle, &inventory).expect("evaluator");
@@ -205,19 +181,10 @@ fn the_inventory_is_data_inventory_and_namespace_aware() {
 #[test]
 fn a_gatekeeper_library_style_policy_ports_with_only_a_metadata_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gatekeeper-port");
-    let report =
-        testing::run(&Bundle::load(&root, &Config::default()).expect("the ported bundle loads"));
-    let failures: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| r.outcome != Outcome::Pass)
-        .collect();
+    let report = testing::run(&Bundle::load(&root, &Config::default()).expect("the ported bundle loads"));
+    let failures: Vec<_> = report.results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
     assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(
-        report.passed(),
-        7,
-        "its own Rego tests (v0), samples and completeness"
-    );
+    assert_eq!(report.passed(), 7, "its own Rego tests (v0), samples and completeness");
 
     let config = Config::from_source(
         Path::new("gatehouse.yaml"),
@@ -227,34 +194,16 @@ fn a_gatekeeper_library_style_policy_ports_with_only_a_metadata_file() {
     let bundle = Bundle::load(&root, &config).expect("loads");
     let mut evaluator = Evaluator::new(&bundle, &Inventory::new()).expect("evaluator");
     let ns = |labels: serde_json::Value| {
-        review(
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labels": labels}}),
-        )
+        review(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labels": labels}}))
     };
     let decision = evaluator.evaluate(&ns(json!({"tier": "middle"})));
-    let mut messages: Vec<&str> = decision
-        .violations
-        .iter()
-        .map(|v| v.message.as_str())
-        .collect();
+    let mut messages: Vec<&str> = decision.violations.iter().map(|v| v.message.as_str()).collect();
     messages.sort();
     assert_eq!(
         messages,
-        [
-            "Label <tier: middle> does not satisfy allowed regex: ^(front|back)$",
-            "you must provide labels: {\"team\"}"
-        ]
+        ["Label <tier: middle> does not satisfy allowed regex: ^(front|back)$", "you must provide labels: {\"team\"}"]
     );
-    let missing = decision
-        .violations
-        .iter()
-        .find_map(|v| v.details.clone())
-        .expect("details");
+    let missing = decision.violations.iter().find_map(|v| v.details.clone()).expect("details");
     assert_eq!(missing, json!({"missing_labels": ["team"]}));
-    assert!(
-        evaluator
-            .evaluate(&ns(json!({"team": "a", "tier": "front"})))
-            .violations
-            .is_empty()
-    );
+    assert!(evaluator.evaluate(&ns(json!({"team": "a", "tier": "front"}))).violations.is_empty());
 }

@@ -8,11 +8,7 @@ use clap::{Parser, Subcommand};
 mod test_command;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "policy-scan",
-    version,
-    about = "Apply the Gatehouse policy bundle in CI, and test the bundle"
-)]
+#[command(name = "policy-scan", version, about = "Apply the Gatehouse policy bundle in CI, and test the bundle")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,12 +31,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    gatehouse_engine::quiet_library_backtraces();
     let cli = Cli::parse();
     match cli.command {
-        Command::Test {
-            bundle,
-            config,
-            quiet,
-        } => test_command::run(&bundle, config.as_deref(), quiet),
+        Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
     }
 }

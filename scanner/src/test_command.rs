@@ -19,10 +19,7 @@ pub fn run(bundle_dir: &Path, config: Option<&Path>, quiet: bool) -> ExitCode {
     let bundle = match Bundle::load(bundle_dir, &config) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!(
-                "error: the policy bundle {} does not load\n{e}",
-                bundle_dir.display()
-            );
+            eprintln!("error: the policy bundle {} does not load\n{e}", bundle_dir.display());
             return ExitCode::from(2);
         }
     };
@@ -55,9 +52,5 @@ pub fn run(bundle_dir: &Path, config: Option<&Path>, quiet: bool) -> ExitCode {
         let _ = writeln!(out, "error: the bundle has no policy and no test");
         return ExitCode::from(1);
     }
-    if report.failed() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    if report.failed() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }

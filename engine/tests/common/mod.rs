@@ -23,9 +23,7 @@ pub struct TempBundle {
 
 impl TempBundle {
     pub fn new() -> Self {
-        TempBundle {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        TempBundle { dir: tempfile::tempdir().expect("tempdir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -42,10 +40,7 @@ impl TempBundle {
     /// A complete policy folder: metadata (with `extra` appended), Rego, a test and two samples.
     pub fn policy(&self, id: &str, rego: &str, extra: &str) -> &Self {
         let dir = format!("kubernetes/{id}");
-        self.file(
-            &format!("{dir}/policy.yaml"),
-            &(POLICY_YAML.replace("ID", id) + extra),
-        );
+        self.file(&format!("{dir}/policy.yaml"), &(POLICY_YAML.replace("ID", id) + extra));
         self.file(&format!("{dir}/policy.rego"), rego);
         self
     }
