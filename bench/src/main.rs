@@ -68,7 +68,14 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn engine(bundle_dir: &PathBuf, count: usize, threads: usize, runs: usize, seed: u64, per_policy: bool) -> Result<()> {
+fn engine(
+    bundle_dir: &std::path::Path,
+    count: usize,
+    threads: usize,
+    runs: usize,
+    seed: u64,
+    per_policy: bool,
+) -> Result<()> {
     let started = Instant::now();
     let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let compile = started.elapsed();

@@ -489,10 +489,10 @@ fn contribution(index: usize, policy: &Policy) -> String {
     };
     let mut body = String::new();
     if policy.parameters.is_empty() {
-        let _ = write!(body, "\titems := {}.{rule}\n", policy.package);
+        let _ = writeln!(body, "\titems := {}.{rule}", policy.package);
     } else {
         let params = Value::Object(policy.parameters.clone()).to_string();
-        let _ = write!(body, "\titems := {}.{rule} with input.parameters as {params}\n", policy.package);
+        let _ = writeln!(body, "\titems := {}.{rule} with input.parameters as {params}", policy.package);
     }
     let _ = write!(body, "\tsome item in items\n\tentry := [{index}, item]\n");
     body

@@ -230,10 +230,10 @@ fn check_patch(op: &Value, object: Option<&Value>) -> Result<(), String> {
         return Err(format!("patch path {path:?} is not a JSON pointer"));
     }
     // An explicit null is unset, as the API server reads it.
-    if let Some(existing) = object.and_then(|o| o.pointer(path)).filter(|v| !v.is_null()) {
-        if !path.ends_with("/-") {
-            return Err(format!("patch would overwrite {path} = {existing}, a value the user set"));
-        }
+    if let Some(existing) = object.and_then(|o| o.pointer(path)).filter(|v| !v.is_null())
+        && !path.ends_with("/-")
+    {
+        return Err(format!("patch would overwrite {path} = {existing}, a value the user set"));
     }
     Ok(())
 }

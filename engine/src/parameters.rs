@@ -76,11 +76,11 @@ impl ParameterSpec {
         if !type_ok {
             return Err(format!("{here} {value} is not of type {}", type_name(self.kind)));
         }
-        if let Some(allowed) = &self.allowed {
-            if !allowed.contains(value) {
-                let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                return Err(format!("{here} {value} is not one of {}", list.join(", ")));
-            }
+        if let Some(allowed) = &self.allowed
+            && !allowed.contains(value)
+        {
+            let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+            return Err(format!("{here} {value} is not one of {}", list.join(", ")));
         }
         if let Some(n) = value.as_f64() {
             if let Some(min) = self.minimum.filter(|min| n < *min) {

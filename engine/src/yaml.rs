@@ -466,26 +466,24 @@ fn event_owned(event: Event<'_>) -> OwnedEvent {
 }
 
 fn resolve_scalar(value: String, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeKind, String> {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            return match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => Ok(NodeKind::String(value)),
-                "null" => Ok(NodeKind::Null),
-                "bool" => resolve_bool(&value).map(NodeKind::Bool).ok_or_else(|| format!("{value:?} is not a boolean")),
-                "int" => {
-                    resolve_int(&value).map(NodeKind::Number).ok_or_else(|| format!("{value:?} is not an integer"))
-                }
-                "float" => resolve_number(&value)
-                    .map(NodeKind::Number)
-                    .ok_or_else(|| format!("{value:?} is not a number JSON can hold")),
-                other => Err(format!("unsupported tag !!{other}")),
-            };
-        }
+    if let Some(tag) = tag
+        && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+    {
+        return match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => Ok(NodeKind::String(value)),
+            "null" => Ok(NodeKind::Null),
+            "bool" => resolve_bool(&value).map(NodeKind::Bool).ok_or_else(|| format!("{value:?} is not a boolean")),
+            "int" => resolve_int(&value).map(NodeKind::Number).ok_or_else(|| format!("{value:?} is not an integer")),
+            "float" => resolve_number(&value)
+                .map(NodeKind::Number)
+                .ok_or_else(|| format!("{value:?} is not a number JSON can hold")),
+            other => Err(format!("unsupported tag !!{other}")),
+        };
     }
     if style != ScalarStyle::Plain {
         return Ok(NodeKind::String(value));
     }
-    Ok(resolve_plain(value)?)
+    resolve_plain(value)
 }
 
 fn resolve_plain(value: String) -> Result<NodeKind, String> {

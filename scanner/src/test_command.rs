@@ -48,6 +48,7 @@ pub fn run(bundle_dir: &Path, config: Option<&Path>, quiet: bool) -> ExitCode {
     if report.failed() > 0 {
         let _ = writeln!(out, "FAIL: {}/{total}", report.failed());
     }
+    let _ = writeln!(out, "{} passed, {} failed", report.passed(), report.failed());
     if total == 0 {
         let _ = writeln!(out, "error: the bundle has no policy and no test");
         return ExitCode::from(1);
