@@ -40,6 +40,8 @@ pub struct Policy {
     pub parameters: serde_json::Map<String, Value>,
     /// The generated rule that evaluates this policy alone.
     pub(crate) rule: String,
+    /// Its Rego reads only declared parameters, by name: it may share `input.parameters`.
+    pub(crate) shares_parameters: bool,
 }
 
 impl Policy {
@@ -60,11 +62,13 @@ pub struct Sample {
     pub expectation: Expectation,
 }
 
-/// The policies that apply to one (group, kind), and the rule that evaluates them together.
+/// The policies that apply to one (group, kind), the rule that evaluates them together, and the
+/// `input.parameters` its policies share (those that read only their declared parameters).
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub rule: String,
     pub policies: Vec<usize>,
+    pub parameters: Option<regorus::Value>,
 }
 
 pub(crate) struct Compiled {
@@ -130,6 +134,7 @@ impl Bundle {
                         package: String::new(),
                         enabled: true,
                         rule: String::new(),
+                        shares_parameters: false,
                     });
                 }
                 Err(mut ds) => problems.append(&mut ds),
@@ -364,9 +369,11 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
     }
     for policy in &mut policies {
         engine.set_rego_v0(policy.metadata.rego_version == RegoVersion::V0);
-        let Some(package) = add_module(&mut engine, &policy.rego_file, &mut problems) else {
+        let Some((package, source)) = add_module(&mut engine, &policy.rego_file, &mut problems) else {
             continue;
         };
+        policy.shares_parameters = crate::parameter_reads::parameter_reads(&source)
+            .is_some_and(|read| read.iter().all(|name| policy.metadata.parameters.contains_key(name)));
         let components: Vec<&str> = package.trim_start_matches("data.").split('.').collect();
         if !components.iter().all(|c| is_identifier(c)) {
             problems.push(Diagnostic::in_file(
@@ -457,7 +464,7 @@ fn add_opa_compatibility(engine: &mut regorus::Engine) {
     let _ = engine.add_extension("re_match".to_string(), 2, Box::new(re_match));
 }
 
-fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diagnostic>) -> Option<String> {
+fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diagnostic>) -> Option<(String, String)> {
     let source = match read_text(file) {
         Ok(s) => s,
         Err(d) => {
@@ -465,8 +472,8 @@ fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diag
             return None;
         }
     };
-    match engine.add_policy(file.to_string_lossy().into_owned(), source) {
-        Ok(package) => Some(package),
+    match engine.add_policy(file.to_string_lossy().into_owned(), source.clone()) {
+        Ok(package) => Some((package, source)),
         Err(e) => {
             problems.push(from_regorus_error(file, &e.to_string()));
             None
@@ -481,14 +488,15 @@ fn package_of(engine: &regorus::Engine, file: &Path) -> Option<String> {
     })
 }
 
-/// One rule body that evaluates policy `index` with its own parameters and yields `[index, item]`.
-fn contribution(index: usize, policy: &Policy) -> String {
+/// One rule body that evaluates policy `index` and yields `[index, item]`: with its own
+/// parameters, or (`shared`) reading them from the route's shared `input.parameters`.
+fn contribution(index: usize, policy: &Policy, shared: bool) -> String {
     let rule = match policy.metadata.mode {
         Mode::Validate => "violation",
         Mode::Mutate => "patch",
     };
     let mut body = String::new();
-    if policy.parameters.is_empty() {
+    if shared {
         let _ = writeln!(body, "\titems := {}.{rule}", policy.package);
     } else {
         let params = Value::Object(policy.parameters.clone()).to_string();
@@ -498,13 +506,36 @@ fn contribution(index: usize, policy: &Policy) -> String {
     body
 }
 
+/// Splits a route's policies into those that can share one `input.parameters` (they read only
+/// their declared parameters, and agree on every name they share, an unset one included) and
+/// those that need their own.
+fn share_parameters(policies: &[Policy], members: &[usize]) -> (Vec<bool>, Option<regorus::Value>) {
+    let mut merged: BTreeMap<&str, Option<&Value>> = BTreeMap::new();
+    let mut shared = Vec::with_capacity(members.len());
+    for &i in members {
+        let policy = &policies[i];
+        let wants: Vec<(&str, Option<&Value>)> =
+            policy.metadata.parameters.keys().map(|name| (name.as_str(), policy.parameters.get(name))).collect();
+        let fits = policy.shares_parameters
+            && wants.iter().all(|(name, value)| merged.get(name).is_none_or(|existing| existing == value));
+        if fits {
+            merged.extend(wants);
+        }
+        shared.push(fits);
+    }
+    let values: serde_json::Map<String, Value> =
+        merged.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v.clone()))).collect();
+    let parameters = (!values.is_empty()).then(|| crate::review::to_rego(&Value::Object(values)));
+    (shared, parameters)
+}
+
 type Routes = HashMap<(String, String), Route>;
 
 fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
     for (i, policy) in policies.iter_mut().enumerate() {
         policy.rule = format!("data.{GENERATED_PACKAGE}.p{i}");
-        let _ = write!(module, "\np{i} contains entry if {{\n{}}}\n", contribution(i, policy));
+        let _ = write!(module, "\np{i} contains entry if {{\n{}}}\n", contribution(i, policy, false));
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut wildcard = Vec::new();
@@ -532,10 +563,12 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
             .filter(|(_, p)| p.enabled && p.metadata.applies_to(&group, &kind))
             .map(|(i, _)| i)
             .collect();
-        for &i in &members {
-            let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i]));
+        let (shared, parameters) = share_parameters(policies, &members);
+        for (&i, shared) in members.iter().zip(shared) {
+            let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
         }
-        routes.insert((group, kind), Route { rule: format!("data.{GENERATED_PACKAGE}.r{r}"), policies: members });
+        let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
+        routes.insert((group, kind), Route { rule, policies: members, parameters });
     }
     (module, routes, wildcard)
 }

@@ -110,7 +110,11 @@ impl Evaluator {
         let inner = &self.bundle.inner;
         if let Some(route) = inner.routes.get(&(review.group().to_string(), review.kind().to_string())) {
             let (rule, members) = (route.rule.clone(), route.policies.clone());
-            self.engine.set_input(review.input());
+            let input = match &route.parameters {
+                Some(parameters) => review.input_with(parameters),
+                None => review.input(),
+            };
+            self.engine.set_input(input);
             return match self.engine.eval_rule(rule) {
                 Ok(result) => {
                     let mut decision = Decision { evaluated: members.len(), ..Decision::default() };

@@ -21,6 +21,7 @@ pub mod evaluate;
 pub mod inventory;
 pub mod kinds;
 pub mod metadata;
+pub mod parameter_reads;
 pub mod parameters;
 pub mod review;
 pub mod testing;

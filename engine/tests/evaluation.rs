@@ -207,3 +207,38 @@ fn a_gatekeeper_library_style_policy_ports_with_only_a_metadata_file() {
     assert_eq!(missing, json!({"missing_labels": ["team"]}));
     assert!(evaluator.evaluate(&ns(json!({"team": "a", "tier": "front"}))).violations.is_empty());
 }
+
+#[test]
+fn policies_sharing_a_kind_each_see_only_their_own_parameters() {
+    let b = TempBundle::new();
+    // These read only `input.parameters.limit`, so they may share one input.parameters.
+    let rego = |pkg: &str| {
+        format!(
+            "package t.{pkg}\n\nviolation contains {{\"msg\": sprintf(\"{pkg} %v\", [input.parameters.limit])}} if true\n"
+        )
+    };
+    let limit = |default: &str| {
+        format!("parameters:\n  limit:\n    type: integer\n    default: {default}\n    description: A limit.\n")
+    };
+    b.policy("one", &rego("one"), &limit("1"));
+    b.policy("two", &rego("two"), &limit("2"));
+    b.policy("three", &rego("three"), &limit("1"));
+    // An unset parameter must stay unset beside a policy that sets the same name.
+    b.policy(
+        "unset",
+        "package t.unset\n\nviolation contains {\"msg\": \"unset\"} if not input.parameters.limit\n",
+        &limit("null"),
+    );
+    // Reads `input.parameters` whole: it keeps its own `with`, and sees only its own.
+    b.policy(
+        "whole",
+        "package t.whole\n\nviolation contains {\"msg\": sprintf(\"whole %v\", [input.parameters])} if true\n",
+        &limit("9"),
+    );
+    let bundle = bundle(&b);
+    let mut evaluator = Evaluator::new(&bundle, &Inventory::new()).expect("evaluator");
+    let mut messages: Vec<String> =
+        evaluator.evaluate(&review(deployment("web", json!({})))).violations.into_iter().map(|v| v.message).collect();
+    messages.sort();
+    assert_eq!(messages, ["one 1", "three 1", "two 2", "unset", "whole {\"limit\": 9}"]);
+}

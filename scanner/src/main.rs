@@ -30,6 +30,11 @@ enum Command {
     },
 }
 
+// Evaluation allocates and frees many small values: mimalloc measured 25-30% faster than the
+// system allocator here (`gatehouse-bench engine`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     gatehouse_engine::quiet_library_backtraces();
     let cli = Cli::parse();

@@ -1,20 +1,19 @@
 package gatehouse.kubernetes.min_replicas
 
-# A DELETE, and an update to an object that is already being deleted (its finalizers being
-# removed), are let through: refusing them would only keep the object from going away.
+# A DELETE (whose object is null), and an update to an object that is already being deleted
+# (its finalizers being removed), are let through: refusing them would only keep the object from
+# going away.
 checked if {
 	not input.review.operation == "DELETE"
-	not data.gatehouse.lib.kubernetes.resource.metadata.deletionTimestamp
+	not input.review.object.metadata.deletionTimestamp
 }
 
 # spec.replicas as the API server reads it: unset or null means 1. Any other type is kept as
 # it is, to be reported (a string "3" would otherwise pass `>=` by Rego's ordering of types).
-replicas := 1 if data.gatehouse.lib.kubernetes.declared_replicas == null
-
 replicas := r if {
-	r := data.gatehouse.lib.kubernetes.declared_replicas
+	r := input.review.object.spec.replicas
 	r != null
-}
+} else := 1
 
 # minReplicas of a HorizontalPodAutoscaler: unset or null means 1.
 hpa_minimum(hpa) := m if {
@@ -68,7 +67,7 @@ violation contains {"msg": msg, "path": "/spec/replicas"} if {
 # Message fragments, computed only for a violation.
 
 replicas_text := sprintf("has spec.replicas %v", [replicas]) if {
-	object.get(data.gatehouse.lib.kubernetes.resource, ["spec", "replicas"], null) != null
+	input.review.object.spec.replicas != null
 } else := "sets no spec.replicas, so it runs 1 replica"
 
 hpa_minimum_text(hpa, minimum) := sprintf("is unset, so 1, below the minimum of %v", [minimum]) if {
