@@ -372,7 +372,7 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
         let Some((package, source)) = add_module(&mut engine, &policy.rego_file, &mut problems) else {
             continue;
         };
-        policy.shares_parameters = crate::parameter_reads::parameter_reads(&source)
+        policy.shares_parameters = crate::rego_text::parameter_reads(&source)
             .is_some_and(|read| read.iter().all(|name| policy.metadata.parameters.contains_key(name)));
         let components: Vec<&str> = package.trim_start_matches("data.").split('.').collect();
         if !components.iter().all(|c| is_identifier(c)) {
@@ -472,6 +472,10 @@ fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diag
             return None;
         }
     };
+    if let Some(diagnostic) = too_deep_diagnostic(file, &source) {
+        problems.push(diagnostic);
+        return None;
+    }
     match engine.add_policy(file.to_string_lossy().into_owned(), source.clone()) {
         Ok(package) => Some((package, source)),
         Err(e) => {
@@ -479,6 +483,20 @@ fn add_module(engine: &mut regorus::Engine, file: &Path, problems: &mut Vec<Diag
             None
         }
     }
+}
+
+/// A file whose literals nest too deep for regorus to parse in reasonable time.
+pub(crate) fn too_deep_diagnostic(file: &Path, source: &str) -> Option<Diagnostic> {
+    let limit = crate::rego_text::MAX_LITERAL_DEPTH;
+    crate::rego_text::too_deep(source, limit).map(|(line, column)| {
+        Diagnostic::new(
+            file,
+            Some(crate::yaml::Position { line, column }),
+            format!(
+                "literal nested deeper than {limit} levels: regorus' parse time doubles with each level; build the value from named parts"
+            ),
+        )
+    })
 }
 
 fn package_of(engine: &regorus::Engine, file: &Path) -> Option<String> {

@@ -47,6 +47,16 @@ impl TestReport {
 /// Namespace the samples' namespaced objects take when they name none.
 pub const SAMPLE_NAMESPACE: &str = "default";
 
+/// Wall-clock budget of one test rule or one sample: a runaway test is an error, not a hang.
+pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(20);
+
+fn time_limited(engine: &mut regorus::Engine) {
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: TEST_TIME_LIMIT,
+        check_interval: std::num::NonZeroU32::MIN,
+    });
+}
+
 /// Runs the whole suite. Only a bundle that loads can be tested; its load errors come back as
 /// the error.
 pub fn run(bundle: &Bundle) -> TestReport {
@@ -124,8 +134,12 @@ fn run_unit_tests(bundle: &Bundle, report: &mut TestReport) {
 fn run_test_file(bundle: &Bundle, file: &Path, version: RegoVersion, report: &mut TestReport) {
     let started = Instant::now();
     let mut engine = bundle.engine().clone();
+    time_limited(&mut engine);
     engine.set_rego_v0(version == RegoVersion::V0);
     let loaded = read_text(file).map_err(|d| d.to_string()).and_then(|source| {
+        if let Some(diagnostic) = crate::bundle::too_deep_diagnostic(file, &source) {
+            return Err(diagnostic.to_string());
+        }
         engine
             .add_policy(file.to_string_lossy().into_owned(), source.clone())
             .map(|package| (package, source))
@@ -145,6 +159,7 @@ fn run_test_file(bundle: &Bundle, file: &Path, version: RegoVersion, report: &mu
         }
     };
     engine.set_input(regorus::Value::new_object());
+    engine.set_gather_prints(true);
     let names = test_rule_names(&source);
     if names.is_empty() {
         let outcome = Outcome::Fail("the file defines no test_ rule".into());
@@ -163,6 +178,13 @@ fn run_test_file(bundle: &Bundle, file: &Path, version: RegoVersion, report: &mu
             Ok(regorus::Value::Undefined) => Outcome::Fail("undefined".into()),
             Ok(other) => Outcome::Fail(format!("returned {other}")),
             Err(e) => Outcome::Error(from_regorus_error(file, &e.to_string()).to_string()),
+        };
+        // As `opa test` does, a failing test shows what it printed.
+        let prints = engine.take_prints().unwrap_or_default();
+        let outcome = match outcome {
+            Outcome::Fail(why) if !prints.is_empty() => Outcome::Fail(format!("{why}\n  {}", prints.join("\n  "))),
+            Outcome::Error(why) if !prints.is_empty() => Outcome::Error(format!("{why}\n  {}", prints.join("\n  "))),
+            other => other,
         };
         report.results.push(TestResult { file: file.to_path_buf(), name: rule, outcome, duration: started.elapsed() });
     }
@@ -190,6 +212,7 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         Ok(e) => e,
         Err(e) => return Outcome::Error(e.message),
     };
+    evaluator.set_time_limit(TEST_TIME_LIMIT);
     let mut total = Decision::default();
     for object in objects {
         let Ok(review) = Review::from_object(object, SAMPLE_NAMESPACE) else {

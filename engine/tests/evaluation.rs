@@ -116,7 +116,7 @@ fn the_test_runner_counts_an_erroring_test_or_sample_as_a_failure() {
     );
     b.file(
         "kubernetes/fragile/policy_test.rego",
-        "package t.fragile_test\n\ntest_errors if {\n\tcount(data.t.fragile.violation) == 0 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"x\"}}}}}\n}\n\ntest_passes if {\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"11\"}}}}}\n}\n\ntest_fails if {\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {}}}\n}\n",
+        "package t.fragile_test\n\ntest_errors if {\n\tcount(data.t.fragile.violation) == 0 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"x\"}}}}}\n}\n\ntest_passes if {\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {\"metadata\": {\"labels\": {\"size\": \"11\"}}}}}\n}\n\ntest_fails if {\n\tprint(\"looking at\", count(data.t.fragile.violation))\n\tcount(data.t.fragile.violation) == 1 with input as {\"review\": {\"object\": {}}}\n}\n",
     );
     let sample = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels: {size: LABEL}\n";
     b.file("kubernetes/fragile/samples/allowed-small.yaml", &sample.replace("LABEL", "\"3\""));
@@ -132,7 +132,13 @@ fn the_test_runner_counts_an_erroring_test_or_sample_as_a_failure() {
     };
     assert!(matches!(outcome("test_errors"), Outcome::Error(m) if m.contains("policy.rego:4:")));
     assert_eq!(outcome("test_passes"), Outcome::Pass);
-    assert_eq!(outcome("test_fails"), Outcome::Fail("undefined".into()));
+    match outcome("test_fails") {
+        Outcome::Fail(why) => {
+            assert!(why.starts_with("undefined\n  "), "{why}");
+            assert!(why.contains("looking at 0"), "a failing test shows what it printed: {why}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(outcome("allowed-small.yaml"), Outcome::Pass);
     assert!(matches!(outcome("disallowed-broken.yaml"), Outcome::Error(_)));
     assert_eq!(report.failed(), 3);
