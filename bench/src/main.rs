@@ -88,18 +88,22 @@ fn engine(
     let mut rng = corpus::Rng::new(seed);
     let workloads: Vec<serde_json::Value> = (0..count).map(|i| corpus::workload(&mut rng, i)).collect();
     let surroundings = corpus::surroundings(&mut rng, &workloads);
-    let mut inventory = Inventory::new();
-    for object in workloads.iter().chain(&surroundings) {
-        inventory.add(object, "default");
-    }
-    let started = Instant::now();
-    let evaluator = Evaluator::new(&bundle, &inventory).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let prepare = started.elapsed();
     let reviews: Vec<Review> = workloads
         .into_iter()
         .map(|w| Review::from_object(w, "default"))
         .collect::<Result<_, _>>()
         .context("generated objects are Kubernetes objects")?;
+    // As the scanner does: the reviews' converted objects are shared with the inventory.
+    let started = Instant::now();
+    let mut inventory = Inventory::new();
+    for review in &reviews {
+        inventory.add_review(review, "default");
+    }
+    for object in &surroundings {
+        inventory.add(object, "default");
+    }
+    let evaluator = Evaluator::new(&bundle, &inventory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let prepare = started.elapsed();
 
     let mut kinds = std::collections::BTreeMap::new();
     for r in &reviews {

@@ -83,8 +83,9 @@ pub struct Evaluator {
 impl Evaluator {
     pub fn new(bundle: &Bundle, inventory: &Inventory) -> Result<Evaluator, EvaluationError> {
         let mut engine = bundle.engine().clone();
-        let data: regorus::Value = inventory.to_data().into();
-        engine.add_data(data).map_err(|e| EvaluationError { policy: None, message: format!("inventory: {e}") })?;
+        engine
+            .add_data(inventory.to_data())
+            .map_err(|e| EvaluationError { policy: None, message: format!("inventory: {e}") })?;
         engine.set_input(regorus::Value::new_object());
         // Re-prepare now, with the inventory in, rather than on the first request.
         engine

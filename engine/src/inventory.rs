@@ -12,14 +12,20 @@
 //! and per namespace `scaleTargets[kind][name]["apiVersion/kind/name"]` = `{apiVersion, kind, name}`
 //! of the HorizontalPodAutoscalers and KEDA ScaledObjects that scale that workload.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::kinds::{group_of, is_cluster_scoped};
+use crate::review::{Review, to_rego};
+
+/// apiVersion -> kind -> name -> object, as regorus values (converted once, shared by reference).
+type Versions = BTreeMap<String, BTreeMap<String, BTreeMap<String, regorus::Value>>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
-    namespace: Map<String, Value>,
-    cluster: Map<String, Value>,
+    namespace: BTreeMap<String, Versions>,
+    cluster: Versions,
     index: Map<String, Value>,
     len: usize,
 }
@@ -102,23 +108,34 @@ impl Inventory {
         let Some(key) = ObjectKey::of(object, default_namespace) else {
             return false;
         };
+        self.insert(key, object, to_rego(object));
+        true
+    }
+
+    /// Adds the object of a review, sharing the value the review already converted.
+    pub fn add_review(&mut self, review: &Review, default_namespace: &str) -> bool {
+        let Some(object) = review.object() else { return false };
+        let Some(key) = ObjectKey::of(object, default_namespace) else {
+            return false;
+        };
+        self.insert(key, object, review.object_value());
+        true
+    }
+
+    fn insert(&mut self, key: ObjectKey, object: &Value, converted: regorus::Value) {
         if let Some(ns) = &key.namespace {
             self.index_object(ns, &key, object);
         }
-        let mut object = object.clone();
-        if let (Some(ns), Some(metadata)) = (&key.namespace, object.get_mut("metadata").and_then(Value::as_object_mut))
-        {
-            metadata.entry("namespace").or_insert_with(|| Value::String(ns.clone()));
-        }
-        let by_version = match &key.namespace {
-            Some(ns) => slot(&mut self.namespace, ns),
+        let converted = match &key.namespace {
+            Some(ns) if object.pointer("/metadata/namespace").is_none() => with_namespace(converted, ns),
+            _ => converted,
+        };
+        let versions = match &key.namespace {
+            Some(ns) => self.namespace.entry(ns.clone()).or_default(),
             None => &mut self.cluster,
         };
-        let by_kind = slot(by_version, &key.api_version);
-        let by_name = slot(by_kind, &key.kind);
-        by_name.insert(key.name, object);
+        versions.entry(key.api_version).or_default().entry(key.kind).or_default().insert(key.name, converted);
         self.len += 1;
-        true
     }
 
     fn index_object(&mut self, ns: &str, key: &ObjectKey, object: &Value) {
@@ -165,12 +182,50 @@ impl Inventory {
     }
 
     /// The `data` document: `{"inventory": {"namespace": ..., "cluster": ...}, "inventory_index": {"namespace": ...}}`.
-    pub fn to_data(&self) -> Value {
-        serde_json::json!({
-            "inventory": {"namespace": self.namespace, "cluster": self.cluster},
-            "inventory_index": {"namespace": self.index},
-        })
+    /// Objects are shared, not copied.
+    pub fn to_data(&self) -> regorus::Value {
+        let namespaces: BTreeMap<_, _> =
+            self.namespace.iter().map(|(ns, versions)| (key(ns), versions_value(versions))).collect();
+        let inventory =
+            object([("namespace", regorus::Value::from(namespaces)), ("cluster", versions_value(&self.cluster))]);
+        let index = object([("namespace", to_rego(&Value::Object(self.index.clone())))]);
+        object([("inventory", inventory), ("inventory_index", index)])
     }
+}
+
+fn key(s: &str) -> regorus::Value {
+    regorus::Value::from(s)
+}
+
+fn object<const N: usize>(entries: [(&str, regorus::Value); N]) -> regorus::Value {
+    regorus::Value::from(entries.into_iter().map(|(k, v)| (key(k), v)).collect::<BTreeMap<_, _>>())
+}
+
+fn versions_value(versions: &Versions) -> regorus::Value {
+    let by_version = versions.iter().map(|(version, kinds)| {
+        let by_kind = kinds.iter().map(|(kind, names)| {
+            let by_name = names.iter().map(|(name, o)| (key(name), o.clone())).collect::<BTreeMap<_, _>>();
+            (key(kind), regorus::Value::from(by_name))
+        });
+        (key(version), regorus::Value::from(by_kind.collect::<BTreeMap<_, _>>()))
+    });
+    regorus::Value::from(by_version.collect::<BTreeMap<_, _>>())
+}
+
+/// The object with `metadata.namespace` set, as the API server sets it on a namespaced object.
+fn with_namespace(mut object: regorus::Value, ns: &str) -> regorus::Value {
+    let metadata_key = key("metadata");
+    let mut metadata = object[&metadata_key].clone();
+    if metadata == regorus::Value::Undefined || metadata.as_object().is_err() {
+        metadata = regorus::Value::new_object();
+    }
+    if let Ok(m) = metadata.as_object_mut() {
+        m.insert(key("namespace"), key(ns));
+    }
+    if let Ok(o) = object.as_object_mut() {
+        o.insert(metadata_key, metadata);
+    }
+    object
 }
 
 #[cfg(test)]
@@ -187,7 +242,7 @@ mod tests {
         ));
         assert!(inv.add(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}), "x"));
         assert!(!inv.add(&json!({"just": "data"}), "x"));
-        let data = inv.to_data();
+        let data = serde_json::to_value(inv.to_data()).expect("JSON");
         assert_eq!(
             data["inventory"]["namespace"]["team"]["policy/v1"]["PodDisruptionBudget"]["a"]["metadata"]["namespace"],
             "team"
@@ -205,7 +260,8 @@ mod tests {
         inv.add(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}}), "default");
         inv.add(&json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h", "namespace": "shop"},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}), "default");
-        let index = &inv.to_data()["inventory_index"]["namespace"]["shop"];
+        let data = serde_json::to_value(inv.to_data()).expect("JSON");
+        let index = &data["inventory_index"]["namespace"]["shop"];
         let pdbs = &index["policy/v1"]["PodDisruptionBudget"];
         assert_eq!(pdbs["selectorLabels"]["app"]["web"], json!({"web": true}));
         assert_eq!(pdbs["selectorLabels"]["tier"]["front"], json!({"web": true}));

@@ -117,6 +117,15 @@ impl Review {
         self.input.clone()
     }
 
+    /// The object under review as the policy sees it (shared, not copied).
+    pub fn object_value(&self) -> regorus::Value {
+        let object = &self.review[&regorus::Value::from("object")];
+        match object {
+            regorus::Value::Null | regorus::Value::Undefined => self.review[&regorus::Value::from("oldObject")].clone(),
+            other => other.clone(),
+        }
+    }
+
     /// The policy input with `parameters` beside the review.
     pub(crate) fn input_with(&self, parameters: &regorus::Value) -> regorus::Value {
         regorus::Value::from(BTreeMap::from([
