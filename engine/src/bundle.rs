@@ -77,9 +77,16 @@ pub(crate) struct Compiled {
     pub lib_files: Vec<PathBuf>,
     pub lib_test_files: Vec<PathBuf>,
     pub engine: regorus::Engine,
-    pub routes: HashMap<(String, String), Route>,
+    /// By group, then kind.
+    pub routes: HashMap<String, HashMap<String, Route>>,
     /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
     pub wildcard: Vec<usize>,
+}
+
+impl Compiled {
+    pub(crate) fn route(&self, group: &str, kind: &str) -> Option<&Route> {
+        self.routes.get(group)?.get(kind)
+    }
 }
 
 impl std::fmt::Debug for Compiled {
@@ -175,7 +182,7 @@ impl Bundle {
 
     /// Indices of the enabled policies that apply to objects of this group and kind.
     pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
-        match self.inner.routes.get(&(group.to_string(), kind.to_string())) {
+        match self.inner.route(group, kind) {
             Some(route) => route.policies.clone(),
             None => self
                 .inner
@@ -356,15 +363,11 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
     let mut engine = regorus::Engine::new();
     add_opa_compatibility(&mut engine);
     let mut problems = Vec::new();
-    for file in &layout.lib {
-        engine.set_rego_v0(false);
-        add_module(&mut engine, file, &mut problems);
-    }
+    // Library packages may span files; they only must not collide with a policy's.
     let mut packages: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in &layout.lib {
-        // Library packages may span files; they only must not collide with a policy's.
-        if let Some(p) = package_of(&engine, file) {
-            packages.insert(p, file.clone());
+        if let Some((package, _)) = add_module(&mut engine, file, &mut problems) {
+            packages.insert(package, file.clone());
         }
     }
     for policy in &mut policies {
@@ -499,13 +502,6 @@ pub(crate) fn too_deep_diagnostic(file: &Path, source: &str) -> Option<Diagnosti
     })
 }
 
-fn package_of(engine: &regorus::Engine, file: &Path) -> Option<String> {
-    let path = file.to_string_lossy();
-    engine.get_policies().ok()?.iter().find(|s| s.get_path() == path.as_ref()).and_then(|s| {
-        s.get_contents().lines().find_map(|l| l.trim().strip_prefix("package ").map(|p| format!("data.{}", p.trim())))
-    })
-}
-
 /// One rule body that evaluates policy `index` and yields `[index, item]`: with its own
 /// parameters, or (`shared`) reading them from the route's shared `input.parameters`.
 fn contribution(index: usize, policy: &Policy, shared: bool) -> String {
@@ -547,7 +543,7 @@ fn share_parameters(policies: &[Policy], members: &[usize]) -> (Vec<bool>, Optio
     (shared, parameters)
 }
 
-type Routes = HashMap<(String, String), Route>;
+type Routes = HashMap<String, HashMap<String, Route>>;
 
 fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
@@ -573,7 +569,7 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
         }
     }
     wildcard.dedup();
-    let mut routes = HashMap::new();
+    let mut routes: Routes = HashMap::new();
     for (r, (group, kind)) in pairs.into_iter().enumerate() {
         let members: Vec<usize> = policies
             .iter()
@@ -586,7 +582,7 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
             let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
         }
         let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
-        routes.insert((group, kind), Route { rule, policies: members, parameters });
+        routes.entry(group).or_default().insert(kind, Route { rule, policies: members, parameters });
     }
     (module, routes, wildcard)
 }

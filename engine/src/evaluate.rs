@@ -108,22 +108,21 @@ impl Evaluator {
 
     /// Evaluates every enabled policy that targets the review's kind.
     pub fn evaluate(&mut self, review: &Review) -> Decision {
-        let inner = &self.bundle.inner;
-        if let Some(route) = inner.routes.get(&(review.group().to_string(), review.kind().to_string())) {
-            let (rule, members) = (route.rule.clone(), route.policies.clone());
+        let inner = std::sync::Arc::clone(&self.bundle.inner);
+        if let Some(route) = inner.route(review.group(), review.kind()) {
             let input = match &route.parameters {
                 Some(parameters) => review.input_with(parameters),
                 None => review.input(),
             };
             self.engine.set_input(input);
-            return match self.engine.eval_rule(rule) {
+            return match self.engine.eval_rule(route.rule.clone()) {
                 Ok(result) => {
-                    let mut decision = Decision { evaluated: members.len(), ..Decision::default() };
+                    let mut decision = Decision { evaluated: route.policies.len(), ..Decision::default() };
                     self.collect(&result, review, &mut decision);
                     decision
                 }
                 // Find out which policy failed; the others still count.
-                Err(_) => self.evaluate_each(review, &members),
+                Err(_) => self.evaluate_each(review, &route.policies),
             };
         }
         let members = self.bundle.applicable(review.group(), review.kind());
