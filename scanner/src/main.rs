@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod scan_command;
 mod test_command;
 
 #[derive(Debug, Parser)]
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Scan Kubernetes manifests (files, directories, `-` for standard input) with the bundle.
+    Scan(scan_command::ScanArgs),
     /// Run every policy's Rego unit tests and check every allowed and disallowed sample.
     Test {
         /// The policy bundle directory.
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     gatehouse_engine::quiet_library_backtraces();
     let cli = Cli::parse();
     match cli.command {
+        Command::Scan(args) => scan_command::run(args),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
     }
 }

@@ -1,0 +1,107 @@
+//! `--format human`: findings grouped by file and resource, each with its source line and the
+//! field underlined, then a summary. Colour only on a terminal, and never with NO_COLOR.
+
+use std::fmt::Write as _;
+
+use gatehouse_engine::{Enforcement, Severity};
+
+use super::Sources;
+use crate::report::{Finding, Report};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+    pub verbose: bool,
+}
+
+fn paint(style: Style, code: &str, text: &str) -> String {
+    if style.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}
+
+fn severity_colour(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "1;31",
+        Severity::Medium => "33",
+        Severity::Low | Severity::Info => "36",
+    }
+}
+
+pub fn render(report: &Report, sources: &Sources, style: Style) -> String {
+    let mut out = String::new();
+    let mut current: Option<(&str, String)> = None;
+    for f in &report.findings {
+        let resource = f.resource.to_string();
+        if current.as_ref().map(|(file, _)| *file) != Some(f.location.file.as_str()) {
+            let _ = writeln!(out, "{}", paint(style, "1", &f.location.file));
+            current = Some((&f.location.file, String::new()));
+        }
+        if let Some((_, last)) = current.as_mut()
+            && *last != resource
+        {
+            let _ = writeln!(out, "  {resource}");
+            *last = resource;
+        }
+        finding(&mut out, f, sources, style);
+    }
+    for e in &report.errors {
+        let at = e.location.as_ref().map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column)).unwrap_or_default();
+        let _ = writeln!(out, "{} {at}{}", paint(style, "1;31", "error:"), e.message);
+    }
+    if style.verbose {
+        for s in &report.skipped {
+            let l = &s.location;
+            let _ = writeln!(out, "skipped {}:{}:{}: {}", l.file, l.line, l.column, s.reason);
+        }
+    }
+    summary(&mut out, report);
+    out
+}
+
+fn finding(out: &mut String, f: &Finding, sources: &Sources, style: Style) {
+    let label = match f.enforcement {
+        Enforcement::Deny => "deny",
+        Enforcement::Warn => "warn",
+        Enforcement::Audit => "audit",
+    };
+    let _ = writeln!(
+        out,
+        "    {}:{}  {} {}  {}  {}",
+        f.location.line,
+        f.location.column,
+        paint(style, severity_colour(f.severity), f.severity.as_str()),
+        label,
+        paint(style, "1", &f.policy),
+        f.message
+    );
+    let Some(line) = sources.get(f.location.file.as_str()).and_then(|text| text.lines().nth(f.location.line - 1))
+    else {
+        return;
+    };
+    let line = line.trim_end_matches('\r');
+    let start = f.location.column.saturating_sub(1);
+    let width = line.chars().skip(start).take_while(|c| !matches!(c, ':' | ' ' | ',' | '}' | ']')).count().max(1);
+    let gutter = f.location.line.to_string();
+    let _ = writeln!(out, "      {gutter} | {line}");
+    let marks = "^".repeat(width);
+    let _ = writeln!(out, "      {} | {}{}", " ".repeat(gutter.len()), " ".repeat(start), paint(style, "1;31", &marks));
+    if !f.exact {
+        let _ = writeln!(out, "      {} = the field is missing: shown at its parent", " ".repeat(gutter.len()));
+    }
+}
+
+fn summary(out: &mut String, report: &Report) {
+    let s = &report.summary;
+    let by_severity: Vec<String> =
+        Severity::ALL.iter().filter_map(|sev| s.by_severity.get(sev.as_str()).map(|n| format!("{n} {sev}"))).collect();
+    let _ = writeln!(
+        out,
+        "{} files, {} resources, {} findings{}, {} errors, {} documents skipped (not Kubernetes resources{})",
+        s.files,
+        s.resources,
+        s.findings,
+        if by_severity.is_empty() { String::new() } else { format!(" ({})", by_severity.join(", ")) },
+        s.errors,
+        s.skipped_documents,
+        if s.skipped_documents > 0 { "; --verbose lists them" } else { "" }
+    );
+}

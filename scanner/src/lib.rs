@@ -1,0 +1,7 @@
+//! `policy-scan`: the Gatehouse CI scanner, as a library the binary drives.
+
+pub mod discover;
+pub mod documents;
+pub mod format;
+pub mod report;
+pub mod scan;

@@ -1,0 +1,162 @@
+//! One result model for every output format, and the exit code computed from it.
+
+use std::collections::BTreeMap;
+
+use gatehouse_engine::{Enforcement, Severity};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// A policy violation on one field of one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub policy: String,
+    pub severity: Severity,
+    pub enforcement: Enforcement,
+    pub message: String,
+    /// JSON pointer to the offending field within the resource.
+    pub path: String,
+    pub location: Location,
+    /// False when the field is missing and the location is that of its nearest parent.
+    pub exact: bool,
+    pub resource: Resource,
+    pub remediation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// A source that could not be read (missing, binary, too large).
+    Read,
+    /// A source that is not valid YAML or JSON.
+    Parse,
+    /// A policy that could not be evaluated on a resource.
+    Evaluation,
+}
+
+/// Something that kept part of the input from being judged: never a pass.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+/// A document that is not a Kubernetes resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub location: Location,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub files: usize,
+    pub documents: usize,
+    pub empty_documents: usize,
+    pub resources: usize,
+    pub skipped_documents: usize,
+    pub findings: usize,
+    pub by_severity: BTreeMap<String, usize>,
+    pub by_enforcement: BTreeMap<String, usize>,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Which findings fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Findings whose enforcement is deny (the default: what the webhook would reject).
+    Deny,
+    /// Findings at or above a severity, whatever their enforcement.
+    Severity(Severity),
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "deny" {
+            return Ok(FailOn::Deny);
+        }
+        s.parse::<Severity>()
+            .map(FailOn::Severity)
+            .map_err(|_| format!("expected deny, critical, high, medium, low or info, got {s:?}"))
+    }
+}
+
+pub const EXIT_PASS: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+impl Report {
+    pub fn fails(&self, finding: &Finding, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Deny => finding.enforcement == Enforcement::Deny,
+            FailOn::Severity(min) => finding.severity >= min,
+        }
+    }
+
+    /// 2 when anything could not be read, parsed or evaluated, or nothing was scanned (unless
+    /// allowed); else 1 when a finding fails the run; else 0.
+    pub fn exit_code(&self, fail_on: FailOn, allow_empty: bool) -> u8 {
+        if !self.errors.is_empty() || (self.summary.resources == 0 && !allow_empty) {
+            EXIT_ERROR
+        } else if self.findings.iter().any(|f| self.fails(f, fail_on)) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_PASS
+        }
+    }
+
+    /// Sorts by file and position and fills in the summary counts.
+    pub fn finish(&mut self) {
+        self.findings.sort_by(|a, b| (&a.location, &a.policy, &a.message).cmp(&(&b.location, &b.policy, &b.message)));
+        self.errors.sort_by(|a, b| a.location.cmp(&b.location));
+        self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
+        let s = &mut self.summary;
+        s.findings = self.findings.len();
+        s.errors = self.errors.len();
+        s.skipped_documents = self.skipped.len();
+        s.by_severity.clear();
+        s.by_enforcement.clear();
+        for f in &self.findings {
+            *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
+            *s.by_enforcement.entry(f.enforcement.to_string()).or_default() += 1;
+        }
+    }
+}

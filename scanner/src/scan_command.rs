@@ -1,0 +1,139 @@
+//! `policy-scan scan`: thin: parse the options, run the scan, write each format, exit.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use gatehouse_engine::{Bundle, Config};
+use policy_scan::format::{self, Sources};
+use policy_scan::report::{EXIT_ERROR, FailOn};
+use policy_scan::scan::{ScanOptions, scan_observed};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan; `-` reads standard input.
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// The policy bundle directory.
+    #[arg(long, default_value = "policies")]
+    bundle: PathBuf,
+    /// Configuration file with per-policy parameters and enforcement.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Namespace of the resources that name none, as `kubectl apply -n` would give them.
+    #[arg(long, short, default_value = "default")]
+    namespace: String,
+    /// Output format, repeatable: `human`, `json`, or `FORMAT=FILE` to write to a file.
+    #[arg(long = "format", short, default_value = "human")]
+    formats: Vec<String>,
+    /// What fails the run: `deny` (findings the webhook would reject) or a severity and above.
+    #[arg(long, default_value = "deny")]
+    fail_on: FailOn,
+    /// Exit 0 rather than 2 when nothing was scanned.
+    #[arg(long)]
+    allow_empty: bool,
+    /// Also list the documents that are not Kubernetes resources.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Evaluating threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+fn parse_formats(formats: &[String]) -> Result<Vec<(String, Output)>, String> {
+    let mut parsed = Vec::new();
+    for f in formats {
+        let (name, output) = match f.split_once('=') {
+            Some((name, file)) => (name, Output::File(PathBuf::from(file))),
+            None => (f.as_str(), Output::Stdout),
+        };
+        if !matches!(name, "human" | "json") {
+            return Err(format!("unknown format {name:?}: expected human or json"));
+        }
+        parsed.push((name.to_string(), output));
+    }
+    if parsed.iter().filter(|(_, o)| matches!(o, Output::Stdout)).count() > 1 {
+        return Err("only one format can write to standard output; give the others a file (json=report.json)".into());
+    }
+    Ok(parsed)
+}
+
+pub fn run(args: ScanArgs) -> ExitCode {
+    let formats = match parse_formats(&args.formats) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let config = match args.config.as_deref().map(Config::from_file).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: invalid configuration\n{e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let bundle = match Bundle::load(&args.bundle, &config) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: the policy bundle {} does not load\n{e}", args.bundle.display());
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let options = ScanOptions {
+        paths: args.paths,
+        namespace: args.namespace,
+        threads: args.threads.max(1),
+        ..ScanOptions::default()
+    };
+    let mut stdin = std::io::stdin().lock();
+    let (report, sources) = scan_with_sources(&bundle, &options, &mut stdin);
+    let mut failed_output = false;
+    for (name, output) in formats {
+        let text = match name.as_str() {
+            "json" => format::json::render(&report),
+            _ => {
+                let colour = matches!(output, Output::Stdout)
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none();
+                format::human::render(&report, &sources, format::human::Style { colour, verbose: args.verbose })
+            }
+        };
+        match output {
+            Output::Stdout => print!("{text}"),
+            Output::File(path) => {
+                if let Err(e) = std::fs::write(&path, text) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    failed_output = true;
+                }
+            }
+        }
+    }
+    if report.summary.resources == 0 && !args.allow_empty {
+        eprintln!("error: nothing was scanned: no Kubernetes resource in the given paths (--allow-empty accepts that)");
+    }
+    let code = report.exit_code(args.fail_on, args.allow_empty);
+    ExitCode::from(if failed_output { EXIT_ERROR } else { code })
+}
+
+/// The scan, plus the source texts the human format quotes.
+fn scan_with_sources(
+    bundle: &Bundle,
+    options: &ScanOptions,
+    stdin: &mut dyn std::io::Read,
+) -> (policy_scan::report::Report, Sources) {
+    let mut captured = Sources::new();
+    let mut tee = |sources: &[policy_scan::documents::Source]| {
+        for s in sources {
+            captured.insert(s.name.clone(), s.text.clone());
+        }
+    };
+    let report = scan_observed(bundle, options, stdin, &mut tee);
+    (report, captured)
+}

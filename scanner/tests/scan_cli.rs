@@ -1,0 +1,195 @@
+//! `policy-scan scan` end to end: the binary, its exit codes, formats and locations.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn policy_scan(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_policy-scan"))
+        .current_dir(repo())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("finishes")
+}
+
+fn json_report(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = policy_scan(&all, stdin);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().expect("exit code"), report)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+fn findings_at(report: &Value, policy: &str) -> Vec<(u64, u64)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["policy"] == policy)
+        .map(|f| (f["location"]["line"].as_u64().expect("line"), f["location"]["column"].as_u64().expect("column")))
+        .collect()
+}
+
+#[test]
+fn the_bundled_examples_fail_on_the_legacy_manifest_only() {
+    let (code, report) = json_report(&["examples/"], None);
+    assert_eq!(code, 1);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["resources"], 6);
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["location"]["file"].as_str())
+        .collect();
+    assert!(files.iter().all(|f| f.ends_with("legacy/app.yaml")), "{files:?}");
+    // The privileged flag is reported on its own line; a missing probe at its container.
+    assert!(findings_at(&report, "pod-security-restricted").contains(&(22, 13)));
+    assert_eq!(findings_at(&report, "require-probes"), [(16, 11), (16, 11)]);
+    let (code, _) = json_report(&["examples/shop"], None);
+    assert_eq!(code, 0, "the compliant namespace passes");
+}
+
+#[test]
+fn human_output_quotes_the_line_and_summarises() {
+    let out = policy_scan(&["scan", "examples/legacy"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("  Deployment legacy/billing\n"), "{text}");
+    assert!(text.contains("22:13  critical deny  pod-security-restricted  container \"billing\" must not set securityContext.privileged to true\n      22 |             privileged: true\n         |             ^^^^^^^^^^\n"), "{text}");
+    assert!(text.contains("1 files, 1 resources, 13 findings (6 critical, 4 high, 3 medium), 0 errors"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+#[test]
+fn standard_input_and_fail_on() {
+    let manifest =
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: x:1\n";
+    let (code, report) = json_report(&["-"], Some(manifest));
+    assert_eq!(code, 1);
+    assert_eq!(report["findings"][0]["location"]["file"], "<stdin>");
+    assert_eq!(report["findings"][0]["resource"]["namespace"], "default");
+    // Only critical findings fail: the Pod has some (pod security).
+    let (code, _) = json_report(&["--fail-on", "critical", "-"], Some(manifest));
+    assert_eq!(code, 1);
+    let out = policy_scan(&["scan", "--fail-on", "urgent", "-"], Some(manifest));
+    assert_eq!(out.status.code(), Some(2), "a bad option is a usage error");
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_an_error_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n");
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'x:1'}]}\n",
+    );
+    let (code, report) = json_report(&[&dir.path().display().to_string()], None);
+    assert_eq!(code, 2);
+    let error = &report["errors"][0];
+    assert_eq!(error["kind"], "parse");
+    assert!(error["location"]["file"].as_str().expect("file").ends_with("broken.yaml"));
+    assert!(error["location"]["line"].as_u64().expect("line") >= 3);
+    assert!(report["summary"]["findings"].as_u64().expect("n") > 0, "the other file was still scanned");
+}
+
+#[test]
+fn an_alias_bomb_is_refused_quickly() {
+    let mut bomb = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    let mut previous = 'a';
+    for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+        let refs = vec![format!("*{previous}"); 10].join(", ");
+        bomb.push_str(&format!("  {name}: &{name} [{refs}]\n"));
+        previous = name;
+    }
+    let started = Instant::now();
+    let (code, report) = json_report(&["-"], Some(&bomb));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(code, 2);
+    assert!(report["errors"][0]["message"].as_str().expect("message").contains("more than 1000000 nodes"), "{report}");
+}
+
+#[test]
+fn nothing_scanned_is_an_error_unless_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "values.yaml", "replicaCount: 2\n");
+    let path = dir.path().display().to_string();
+    let (code, report) = json_report(&[&path], None);
+    assert_eq!((code, report["summary"]["skippedDocuments"].as_u64()), (2, Some(1)));
+    let (code, _) = json_report(&["--allow-empty", &path], None);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn formats_go_to_files_and_ignore_files_are_honoured() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'x:1'}]}\n";
+    write(dir.path(), "app/pod.yaml", pod);
+    write(dir.path(), "vendor/pod.yaml", pod);
+    write(dir.path(), ".policyscanignore", "vendor/\n");
+    let json_file = dir.path().join("out.json");
+    let out = policy_scan(
+        &[
+            "scan",
+            "--format",
+            "human",
+            "--format",
+            &format!("json={}", json_file.display()),
+            &dir.path().display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).expect("written")).expect("JSON");
+    assert_eq!(report["summary"]["files"], 1, "vendor/ is ignored");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("app/pod.yaml"));
+    let out = policy_scan(&["scan", "--format", "json", "--format", "human", "-"], Some(pod));
+    assert_eq!(out.status.code(), Some(2), "two formats on standard output is a usage error");
+}
+
+#[test]
+fn locations_survive_real_world_file_shapes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // CRLF line endings, a BOM, comments, flow style and a List.
+    let text = "\u{feff}# header comment\r\n---\r\napiVersion: v1\r\nkind: List\r\nitems:\r\n  # a pod\r\n  - {apiVersion: v1, kind: Pod, metadata: {name: a}, spec: {containers: [{name: c, image: 'x:1', securityContext: {privileged: true}}]}}\r\n";
+    let path = write(dir.path(), "list.yaml", text);
+    let (_, report) = json_report(&[&path], None);
+    let privileged: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["path"] == "/spec/containers/0/securityContext/privileged")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{report}");
+    assert_eq!(privileged[0]["location"]["line"], 7);
+    assert_eq!(privileged[0]["location"]["column"], 116);
+    assert_eq!(privileged[0]["exact"], true);
+}
