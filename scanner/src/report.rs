@@ -90,12 +90,22 @@ pub struct Summary {
     pub errors: usize,
 }
 
+/// A resource that was evaluated, and the policies that applied to it (JUnit's test cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluated {
+    pub resource: Resource,
+    pub location: Location,
+    pub policies: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
     pub skipped: Vec<Skipped>,
+    #[serde(skip)]
+    pub evaluated: Vec<Evaluated>,
 }
 
 /// Which findings fail the run.
@@ -148,6 +158,7 @@ impl Report {
         self.findings.sort_by(|a, b| (&a.location, &a.policy, &a.message).cmp(&(&b.location, &b.policy, &b.message)));
         self.errors.sort_by(|a, b| a.location.cmp(&b.location));
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
+        self.evaluated.sort_by(|a, b| a.location.cmp(&b.location));
         let s = &mut self.summary;
         s.findings = self.findings.len();
         s.errors = self.errors.len();

@@ -8,7 +8,7 @@ use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, 
 
 use crate::discover::discover;
 use crate::documents::{self, Object, Source};
-use crate::report::{ErrorKind, Finding, Location, Report, Resource, ScanError, Skipped};
+use crate::report::{ErrorKind, Evaluated, Finding, Location, Report, Resource, ScanError, Skipped};
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -151,6 +151,16 @@ fn resource_of(review: &Review) -> Resource {
 
 fn add_decision(bundle: &Bundle, object: &Object, review: &Review, decision: Decision, report: &mut Report) {
     let resource = resource_of(review);
+    let policies = bundle
+        .applicable(review.group(), review.kind())
+        .into_iter()
+        .map(|i| bundle.policies()[i].id().to_string())
+        .collect();
+    report.evaluated.push(Evaluated {
+        resource: resource.clone(),
+        location: location(&object.source, object.position()),
+        policies,
+    });
     for v in decision.violations {
         let located = object.locate(&v.path);
         let remediation = bundle.policy(&v.policy).map(|p| p.metadata.remediation.clone()).unwrap_or_default();

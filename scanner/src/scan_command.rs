@@ -24,7 +24,8 @@ pub struct ScanArgs {
     /// Namespace of the resources that name none, as `kubectl apply -n` would give them.
     #[arg(long, short, default_value = "default")]
     namespace: String,
-    /// Output format, repeatable: `human`, `json`, or `FORMAT=FILE` to write to a file.
+    /// Output format, repeatable: `human`, `json`, `sarif`, `junit`, `github`, or `FORMAT=FILE`
+    /// to write to a file.
     #[arg(long = "format", short, default_value = "human")]
     formats: Vec<String>,
     /// What fails the run: `deny` (findings the webhook would reject) or a severity and above.
@@ -53,8 +54,8 @@ fn parse_formats(formats: &[String]) -> Result<Vec<(String, Output)>, String> {
             Some((name, file)) => (name, Output::File(PathBuf::from(file))),
             None => (f.as_str(), Output::Stdout),
         };
-        if !matches!(name, "human" | "json") {
-            return Err(format!("unknown format {name:?}: expected human or json"));
+        if !matches!(name, "human" | "json" | "sarif" | "junit" | "github") {
+            return Err(format!("unknown format {name:?}: expected human, json, sarif, junit or github"));
         }
         parsed.push((name.to_string(), output));
     }
@@ -98,6 +99,9 @@ pub fn run(args: ScanArgs) -> ExitCode {
     for (name, output) in formats {
         let text = match name.as_str() {
             "json" => format::json::render(&report),
+            "sarif" => format::sarif::render(&report, &bundle),
+            "junit" => format::junit::render(&report),
+            "github" => format::github::render(&report),
             _ => {
                 let colour = matches!(output, Output::Stdout)
                     && std::io::stdout().is_terminal()

@@ -193,3 +193,63 @@ fn locations_survive_real_world_file_shapes() {
     assert_eq!(privileged[0]["location"]["column"], 116);
     assert_eq!(privileged[0]["exact"], true);
 }
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_rules_and_locations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sarif_file = dir.path().join("out.sarif");
+    let broken = write(dir.path(), "broken.yaml", "a: [\n");
+    let out =
+        policy_scan(&["scan", "--format", &format!("sarif={}", sarif_file.display()), "examples/", &broken], None);
+    assert_eq!(out.status.code(), Some(2), "the broken file makes it an error run");
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif_file).expect("written")).expect("JSON");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/sarif/sarif-schema-2.1.0.json")).expect("schema"),
+    )
+    .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let problems: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let probes = rules.iter().find(|r| r["id"] == "require-probes").expect("a rule per policy");
+    assert_eq!(probes["properties"]["security-severity"], "8.0");
+    assert!(probes["help"]["text"].as_str().expect("help").contains("readinessProbe"));
+    let result = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "pod-security-restricted"
+                && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 22
+        })
+        .expect("privileged");
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "examples/legacy/app.yaml");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startColumn"], 13);
+    assert_eq!(rules[result["ruleIndex"].as_u64().expect("index") as usize]["id"], "pod-security-restricted");
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+}
+
+#[test]
+fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
+    let out = policy_scan(&["scan", "--format", "junit", "examples/"], None);
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-scan\" tests=\"14\" failures=\"5\" errors=\"0\">"), "{xml}");
+    assert!(
+        xml.contains(
+            "<testcase classname=\"Deployment shop/web\" name=\"require-probes\" file=\"examples/shop/web.yaml\"/>"
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase classname=\"Deployment legacy/billing\" name=\"require-probes\" file=\"examples/legacy/app.yaml\" line=\"16\">"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 14);
+    assert_eq!(xml.matches("<failure ").count(), 5);
+
+    let out = policy_scan(&["scan", "--format", "github", "examples/legacy"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l == "::error file=examples/legacy/app.yaml,line=22,col=13,title=pod-security-restricted (critical)::Deployment legacy/billing: container \"billing\" must not set securityContext.privileged to true"), "{text}");
+    assert_eq!(text.lines().count(), 13);
+}

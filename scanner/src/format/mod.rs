@@ -1,7 +1,10 @@
 //! One file per output format, each rendering the same [`Report`](crate::report::Report).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,131 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it: one rule per policy (with help
+//! text and a security-severity), one result per finding with its physical location, and the
+//! errors as tool execution notifications.
+
+use std::collections::BTreeMap;
+
+use gatehouse_engine::{Bundle, Enforcement, Severity};
+use serde_json::{Value, json};
+
+use crate::report::{Location, Report};
+
+fn level(enforcement: Enforcement) -> &'static str {
+    match enforcement {
+        Enforcement::Deny => "error",
+        Enforcement::Warn => "warning",
+        Enforcement::Audit => "note",
+    }
+}
+
+/// GitHub ranks security alerts by this 0-10 score.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A relative URI for a path (SARIF wants URIs; GitHub resolves them against the checkout).
+fn uri(file: &str) -> String {
+    let path = file.strip_prefix("./").unwrap_or(file);
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' | '/' => out.push(c),
+            '<' | '>' => {}
+            other => {
+                let mut buf = [0u8; 4];
+                for b in other.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn physical(location: &Location) -> Value {
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri(&location.file), "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": location.line, "startColumn": location.column},
+    }})
+}
+
+pub fn render(report: &Report, bundle: &Bundle) -> String {
+    let mut rules = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for policy in bundle.policies() {
+        let m = &policy.metadata;
+        index.insert(m.id.as_str(), rules.len());
+        rules.push(json!({
+            "id": m.id,
+            "name": m.title,
+            "shortDescription": {"text": m.title},
+            "fullDescription": {"text": m.description},
+            "help": {
+                "text": m.remediation,
+                "markdown": format!("{}\n\n**Guideline** ({}): {}", m.remediation, m.guideline.section, m.guideline.bullet),
+            },
+            "defaultConfiguration": {"level": level(policy.enforcement)},
+            "properties": {
+                "security-severity": security_severity(m.severity),
+                "tags": ["kubernetes", m.category.as_str(), m.severity.as_str()],
+                "precision": "high",
+            },
+        }));
+    }
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.policy,
+                "level": level(f.enforcement),
+                "message": {"text": format!("{}: {}", f.resource, f.message)},
+                "locations": [physical(&f.location)],
+                "partialFingerprints": {
+                    "gatehouse/v1": format!("{}|{}|{}|{}", f.policy, f.resource, f.path, f.message),
+                },
+                "properties": {"path": f.path, "severity": f.severity.as_str()},
+            });
+            if let Some(&i) = index.get(f.policy.as_str()) {
+                result["ruleIndex"] = json!(i);
+            }
+            result
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let mut n = json!({"level": "error", "message": {"text": e.message}});
+            if let Some(l) = &e.location {
+                n["locations"] = json!([physical(l)]);
+            }
+            n
+        })
+        .collect();
+    let document = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "policy-scan",
+                "informationUri": "https://github.com/gatehouse/gatehouse",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
