@@ -25,6 +25,7 @@ pub mod parameters;
 pub mod rego_text;
 pub mod review;
 pub mod testing;
+pub mod waivers;
 pub mod yaml;
 
 pub use bundle::{Bundle, Policy};

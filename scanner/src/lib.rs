@@ -1,7 +1,9 @@
 //! `policy-scan`: the Gatehouse CI scanner, as a library the binary drives.
 
+pub mod baseline;
 pub mod discover;
 pub mod documents;
 pub mod format;
 pub mod report;
 pub mod scan;
+pub mod waive;

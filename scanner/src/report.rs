@@ -31,6 +31,35 @@ impl std::fmt::Display for Resource {
     }
 }
 
+/// Why a finding does not count: the waiver that covers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub reason: String,
+    pub expires: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Where the waiver is written.
+    pub waiver: Location,
+    /// True for the resource's own annotation, false for a waiver file.
+    pub annotation: bool,
+}
+
+/// A waiver the run reports on: expired (it no longer waives) or unused (it matched nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverNotice {
+    pub policy: String,
+    pub reason: String,
+    pub expires: String,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WaiverReport {
+    pub expired: Vec<WaiverNotice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused: Vec<WaiverNotice>,
+}
+
 /// A policy violation on one field of one resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -45,6 +74,25 @@ pub struct Finding {
     pub exact: bool,
     pub resource: Resource,
     pub remediation: String,
+    /// Set when a waiver covers the finding: it is reported, and does not fail the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// What identifies a finding across runs, for baselines and fingerprints.
+    pub fn key(&self) -> String {
+        let r = &self.resource;
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.policy,
+            r.api_version,
+            r.kind,
+            r.namespace.as_deref().unwrap_or(""),
+            r.name,
+            self.path
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,7 +132,11 @@ pub struct Summary {
     pub empty_documents: usize,
     pub resources: usize,
     pub skipped_documents: usize,
+    /// Findings that count (not waived), by severity and enforcement below.
     pub findings: usize,
+    pub suppressed: usize,
+    /// Findings already in the `--baseline` report, left out.
+    pub baselined: usize,
     pub by_severity: BTreeMap<String, usize>,
     pub by_enforcement: BTreeMap<String, usize>,
     pub errors: usize,
@@ -104,6 +156,7 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
     pub skipped: Vec<Skipped>,
+    pub waivers: WaiverReport,
     #[serde(skip)]
     pub evaluated: Vec<Evaluated>,
 }
@@ -135,6 +188,9 @@ pub const EXIT_ERROR: u8 = 2;
 
 impl Report {
     pub fn fails(&self, finding: &Finding, fail_on: FailOn) -> bool {
+        if finding.suppressed.is_some() {
+            return false;
+        }
         match fail_on {
             FailOn::Deny => finding.enforcement == Enforcement::Deny,
             FailOn::Severity(min) => finding.severity >= min,
@@ -160,12 +216,13 @@ impl Report {
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
         self.evaluated.sort_by(|a, b| a.location.cmp(&b.location));
         let s = &mut self.summary;
-        s.findings = self.findings.len();
+        s.suppressed = self.findings.iter().filter(|f| f.suppressed.is_some()).count();
+        s.findings = self.findings.len() - s.suppressed;
         s.errors = self.errors.len();
         s.skipped_documents = self.skipped.len();
         s.by_severity.clear();
         s.by_enforcement.clear();
-        for f in &self.findings {
+        for f in self.findings.iter().filter(|f| f.suppressed.is_none()) {
             *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
             *s.by_enforcement.entry(f.enforcement.to_string()).or_default() += 1;
         }

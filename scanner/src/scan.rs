@@ -3,16 +3,23 @@
 
 use std::io::Read;
 
+use gatehouse_engine::waivers::{self, Date, Located};
 use gatehouse_engine::yaml::{Limits, Position};
 use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Review};
 
 use crate::discover::discover;
 use crate::documents::{self, Object, Source};
 use crate::report::{ErrorKind, Evaluated, Finding, Location, Report, Resource, ScanError, Skipped};
+use crate::waive::{Ledger, ResourceWaivers};
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub paths: Vec<String>,
+    /// Waivers from waiver files; resources add their own from their annotation.
+    pub waivers: Vec<Located>,
+    /// The day waivers expire against.
+    pub today: Date,
+    pub report_unused_waivers: bool,
     /// The namespace of resources that name none, as `kubectl apply -n` would give them.
     pub namespace: String,
     pub threads: usize,
@@ -21,7 +28,15 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { paths: Vec::new(), namespace: "default".into(), threads: 2, limits: Limits::default() }
+        ScanOptions {
+            paths: Vec::new(),
+            waivers: Vec::new(),
+            today: Date::today(),
+            report_unused_waivers: false,
+            namespace: "default".into(),
+            threads: 2,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -106,11 +121,53 @@ pub fn scan_observed(
         }
     };
     let decisions = evaluate_all(&evaluator, &reviews, options.threads);
+    let mut ledger = Ledger::default();
+    let mut all_waivers = options.waivers.clone();
     for ((object, review), decision) in objects.iter().zip(&reviews).zip(decisions) {
+        let first = report.findings.len();
         add_decision(bundle, object, review, decision, &mut report);
+        let own = annotation_waivers(bundle, object, review, &mut report);
+        let waivers = ResourceWaivers { files: &options.waivers, annotation: &own };
+        for finding in &mut report.findings[first..] {
+            ledger.apply(finding, &waivers, options.today);
+        }
+        all_waivers.extend(own);
     }
+    ledger.finish(&all_waivers, options.today, options.report_unused_waivers, &mut report);
     report.finish();
     report
+}
+
+/// The waivers a resource carries in its `gatehouse.dev/waivers` annotation; a malformed one is
+/// an error at the annotation's line.
+fn annotation_waivers(bundle: &Bundle, object: &Object, review: &Review, report: &mut Report) -> Vec<Located> {
+    let pointer = format!("/metadata/annotations/{}", waivers::ANNOTATION.replace('~', "~0").replace('/', "~1"));
+    let Some(value) = review.object().and_then(|o| o.pointer(&pointer)) else {
+        return Vec::new();
+    };
+    let at = object.locate(&pointer).position;
+    let known = |id: &str| bundle.policy(id).is_some();
+    let parsed = match value.as_str() {
+        Some(text) => waivers::from_annotation(text, std::path::Path::new(&*object.source), at, &known),
+        None => Err(gatehouse_engine::Diagnostic::new(
+            &*object.source,
+            Some(at),
+            format!("annotation {} must be a string holding a YAML list", waivers::ANNOTATION),
+        )
+        .into()),
+    };
+    parsed.unwrap_or_else(|problems| {
+        for d in problems.0 {
+            let position = d.position.unwrap_or(at);
+            report.errors.push(ScanError {
+                kind: ErrorKind::Parse,
+                message: d.message,
+                location: Some(location(&object.source, position)),
+                policy: None,
+            });
+        }
+        Vec::new()
+    })
 }
 
 /// Evaluates on `threads` threads, each with its own clone of the prepared evaluator; the
@@ -174,6 +231,7 @@ fn add_decision(bundle: &Bundle, object: &Object, review: &Review, decision: Dec
             exact: located.exact,
             resource: resource.clone(),
             remediation,
+            suppressed: None,
         });
     }
     for e in decision.errors {

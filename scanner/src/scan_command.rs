@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use gatehouse_engine::waivers::Date;
 use gatehouse_engine::{Bundle, Config};
 use policy_scan::format::{self, Sources};
 use policy_scan::report::{EXIT_ERROR, FailOn};
@@ -40,6 +41,18 @@ pub struct ScanArgs {
     /// Evaluating threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Waiver file (repeatable): `waivers: [{policy, resource: {kind, namespace, name}, reason, expires, ticket}]`.
+    #[arg(long = "waivers")]
+    waiver_files: Vec<PathBuf>,
+    /// List the waivers that matched no finding.
+    #[arg(long)]
+    report_unused_waivers: bool,
+    /// The day waivers expire against (YYYY-MM-DD; default: today, UTC).
+    #[arg(long)]
+    today: Option<String>,
+    /// A previous `--format json` report: only findings that are new against it are reported.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 enum Output {
@@ -87,14 +100,44 @@ pub fn run(args: ScanArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    let today = match args.today.as_deref().map(Date::parse).transpose() {
+        Ok(d) => d.unwrap_or_else(Date::today),
+        Err(e) => {
+            eprintln!("error: --today: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let mut waivers = Vec::new();
+    for file in &args.waiver_files {
+        match gatehouse_engine::waivers::load_file(file, &|id| bundle.policy(id).is_some()) {
+            Ok(w) => waivers.extend(w),
+            Err(e) => {
+                eprintln!("error: invalid waiver file\n{e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    }
+    let known = match args.baseline.as_deref().map(policy_scan::baseline::load).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     let options = ScanOptions {
         paths: args.paths,
         namespace: args.namespace,
         threads: args.threads.max(1),
+        waivers,
+        today,
+        report_unused_waivers: args.report_unused_waivers,
         ..ScanOptions::default()
     };
     let mut stdin = std::io::stdin().lock();
-    let (report, sources) = scan_with_sources(&bundle, &options, &mut stdin);
+    let (mut report, sources) = scan_with_sources(&bundle, &options, &mut stdin);
+    if let Some(known) = &known {
+        policy_scan::baseline::apply(&mut report, known);
+    }
     let mut failed_output = false;
     for (name, output) in formats {
         let text = match name.as_str() {

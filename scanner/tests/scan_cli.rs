@@ -253,3 +253,107 @@ fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
     assert!(text.lines().any(|l| l == "::error file=examples/legacy/app.yaml,line=22,col=13,title=pod-security-restricted (critical)::Deployment legacy/billing: container \"billing\" must not set securityContext.privileged to true"), "{text}");
     assert_eq!(text.lines().count(), 13);
 }
+
+const POD_WITHOUT_PROBES: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: batch\n  namespace: jobs\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: c\n      image: x:1\n      resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+
+#[test]
+fn waivers_suppress_expire_and_report_unused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = write(dir.path(), "pod.yaml", POD_WITHOUT_PROBES);
+    let netpol = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: jobs}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";
+    std::fs::write(&pod, format!("{POD_WITHOUT_PROBES}{netpol}")).expect("write");
+    let waivers = write(
+        dir.path(),
+        "waivers.yaml",
+        "waivers:\n  - policy: require-probes\n    resource: {kind: Pod, namespace: jobs, name: batch}\n    reason: a batch pod has nothing to probe\n    expires: 2999-12-31\n    ticket: SEC-42\n  - policy: require-resources\n    resource: {name: other}\n    reason: not this one\n    expires: 2999-12-31\n",
+    );
+    let (code, report) =
+        json_report(&["--waivers", &waivers, "--report-unused-waivers", "--today", "2026-11-27", &pod], None);
+    assert_eq!(code, 0, "every finding is waived: {report}");
+    assert_eq!(report["summary"]["findings"], 0);
+    assert_eq!(report["summary"]["suppressed"], 2, "both missing probes");
+    let suppressed = &report["findings"][0]["suppressed"];
+    assert_eq!(suppressed["reason"], "a batch pod has nothing to probe");
+    assert_eq!(suppressed["ticket"], "SEC-42");
+    assert_eq!(suppressed["waiver"]["line"], 2);
+    assert_eq!(report["waivers"]["unused"][0]["policy"], "require-resources");
+    assert_eq!(report["waivers"]["unused"][0]["location"]["line"], 7);
+
+    // The same waiver, expired: it stops waiving, and is reported.
+    let (code, report) = json_report(&["--waivers", &waivers, "--today", "3000-01-01", &pod], None);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["findings"], 2);
+    assert_eq!(report["waivers"]["expired"][0]["expires"], "2999-12-31");
+    let out = policy_scan(&["scan", "--waivers", &waivers, "--today", "3000-01-01", &pod], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("the waiver of require-probes expired on 2999-12-31: it no longer waives"), "{text}");
+
+    // Waived findings appear as suppressed in every format.
+    let out = policy_scan(&["scan", "--format", "github", "--waivers", &waivers, "--today", "2026-11-27", &pod], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("::notice file="), "waived findings become notices");
+    let out = policy_scan(&["scan", "--format", "junit", "--waivers", &waivers, "--today", "2026-11-27", &pod], None);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(
+            "<skipped message=\"waived: a batch pod has nothing to probe; a batch pod has nothing to probe\"/>"
+        )
+    );
+    let out = policy_scan(&["scan", "--format", "sarif", "--waivers", &waivers, "--today", "2026-11-27", &pod], None);
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    assert_eq!(sarif["runs"][0]["results"][0]["suppressions"][0]["kind"], "external");
+}
+
+#[test]
+fn an_annotation_waives_only_the_policies_it_names() {
+    let annotated = POD_WITHOUT_PROBES.replace(
+        "  namespace: jobs\n",
+        "  namespace: jobs\n  annotations:\n    gatehouse.dev/waivers: |\n      - {policy: require-probes, reason: one-shot batch pod, expires: 2999-01-01}\n",
+    );
+    let (code, report) = json_report(&["--today", "2026-11-27", "-"], Some(&annotated));
+    assert_eq!(code, 1, "the NetworkPolicy finding is not waived");
+    let waived: Vec<&Value> =
+        report["findings"].as_array().expect("findings").iter().filter(|f| f["suppressed"].is_object()).collect();
+    assert_eq!(waived.len(), 2);
+    assert!(waived.iter().all(|f| f["policy"] == "require-probes" && f["suppressed"]["annotation"] == true));
+    assert_eq!(report["summary"]["findings"], 1);
+
+    let broken = POD_WITHOUT_PROBES.replace("  namespace: jobs\n", "  namespace: jobs\n  annotations:\n    gatehouse.dev/waivers: '[{policy: no-such-policy, reason: x, expires: 2999-01-01}]'\n");
+    let (code, report) = json_report(&["-"], Some(&broken));
+    assert_eq!(code, 2);
+    assert_eq!(report["errors"][0]["location"]["line"], 7);
+    assert!(report["errors"][0]["message"].as_str().expect("message").contains("no policy with id \"no-such-policy\""));
+}
+
+#[test]
+fn a_bad_waiver_file_is_a_usage_error_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waivers =
+        write(dir.path(), "w.yaml", "waivers:\n  - policy: require-probes\n    reason: r\n    expires: next week\n");
+    let out = policy_scan(&["scan", "--waivers", &waivers, "examples/"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("w.yaml:4:5: waivers[0].expires: \"next week\" is not a date as YYYY-MM-DD"), "{err}");
+}
+
+#[test]
+fn a_baseline_reports_only_new_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline = dir.path().join("baseline.json");
+    let out = policy_scan(&["scan", "--format", &format!("json={}", baseline.display()), "examples/legacy"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let (code, report) = json_report(&["--baseline", &baseline.display().to_string(), "examples/legacy"], None);
+    assert_eq!(code, 0, "nothing new");
+    assert_eq!(report["summary"]["baselined"], 13);
+    // A new problem in the same file is reported on its own.
+    let changed = std::fs::read_to_string(repo().join("examples/legacy/app.yaml"))
+        .expect("read")
+        .replace("hostPort: 8080", "hostPort: 8080\n              protocol: TCP")
+        .replace("privileged: true", "privileged: true\n            runAsUser: 0");
+    let (code, report) = json_report(&["--baseline", &baseline.display().to_string(), "-"], Some(&changed));
+    assert_eq!(code, 1);
+    let new: Vec<&str> =
+        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(new, ["/spec/template/spec/containers/0/securityContext/runAsUser"]);
+    let garbage = write(dir.path(), "garbage.json", "{\"not\": \"a report\"}");
+    let out = policy_scan(&["scan", "--baseline", &garbage, "examples/"], None);
+    assert_eq!(out.status.code(), Some(2));
+}

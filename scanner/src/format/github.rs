@@ -18,11 +18,14 @@ fn property(s: &str) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let command = match f.enforcement {
-            Enforcement::Deny => "error",
-            Enforcement::Warn => "warning",
-            Enforcement::Audit => "notice",
+        let command = match (f.enforcement, &f.suppressed) {
+            (_, Some(_)) => "notice",
+            (Enforcement::Deny, None) => "error",
+            (Enforcement::Warn, None) => "warning",
+            (Enforcement::Audit, None) => "notice",
         };
+        let waived =
+            f.suppressed.as_ref().map(|s| format!(" (waived until {}: {})", s.expires, s.reason)).unwrap_or_default();
         let _ = writeln!(
             out,
             "::{command} file={},line={},col={},title={}::{}",
@@ -30,8 +33,15 @@ pub fn render(report: &Report) -> String {
             f.location.line,
             f.location.column,
             property(&format!("{} ({})", f.policy, f.severity)),
-            data(&format!("{}: {}", f.resource, f.message))
+            data(&format!("{}: {}{waived}", f.resource, f.message))
         );
+    }
+    for w in &report.waivers.expired {
+        let l = &w.location;
+        let message =
+            format!("the waiver of {} expired on {}: it no longer waives ({})", w.policy, w.expires, w.reason);
+        let _ =
+            writeln!(out, "::warning file={},line={},col={}::{}", property(&l.file), l.line, l.column, data(&message));
     }
     for e in &report.errors {
         match &e.location {

@@ -47,6 +47,25 @@ pub fn render(report: &Report, sources: &Sources, style: Style) -> String {
         let at = e.location.as_ref().map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column)).unwrap_or_default();
         let _ = writeln!(out, "{} {at}{}", paint(style, "1;31", "error:"), e.message);
     }
+    for w in &report.waivers.expired {
+        let l = &w.location;
+        let _ = writeln!(
+            out,
+            "{} {}:{}:{}: the waiver of {} expired on {}: it no longer waives ({})",
+            paint(style, "33", "warning:"),
+            l.file,
+            l.line,
+            l.column,
+            w.policy,
+            w.expires,
+            w.reason
+        );
+    }
+    for w in &report.waivers.unused {
+        let l = &w.location;
+        let _ =
+            writeln!(out, "note: {}:{}:{}: the waiver of {} matched no finding", l.file, l.line, l.column, w.policy);
+    }
     if style.verbose {
         for s in &report.skipped {
             let l = &s.location;
@@ -63,6 +82,7 @@ fn finding(out: &mut String, f: &Finding, sources: &Sources, style: Style) {
         Enforcement::Warn => "warn",
         Enforcement::Audit => "audit",
     };
+    let label = if f.suppressed.is_some() { "waived" } else { label };
     let _ = writeln!(
         out,
         "    {}:{}  {} {}  {}  {}",
@@ -73,6 +93,15 @@ fn finding(out: &mut String, f: &Finding, sources: &Sources, style: Style) {
         paint(style, "1", &f.policy),
         f.message
     );
+    if let Some(s) = &f.suppressed {
+        let ticket = s.ticket.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "      waived until {}{ticket}: {} ({}:{}:{})",
+            s.expires, s.reason, s.waiver.file, s.waiver.line, s.waiver.column
+        );
+        return;
+    }
     let Some(line) = sources.get(f.location.file.as_str()).and_then(|text| text.lines().nth(f.location.line - 1))
     else {
         return;
@@ -93,9 +122,16 @@ fn summary(out: &mut String, report: &Report) {
     let s = &report.summary;
     let by_severity: Vec<String> =
         Severity::ALL.iter().filter_map(|sev| s.by_severity.get(sev.as_str()).map(|n| format!("{n} {sev}"))).collect();
+    let mut extra = String::new();
+    if s.suppressed > 0 {
+        let _ = write!(extra, ", {} waived", s.suppressed);
+    }
+    if s.baselined > 0 {
+        let _ = write!(extra, ", {} already in the baseline", s.baselined);
+    }
     let _ = writeln!(
         out,
-        "{} files, {} resources, {} findings{}, {} errors, {} documents skipped (not Kubernetes resources{})",
+        "{} files, {} resources, {} findings{}{extra}, {} errors, {} documents skipped (not Kubernetes resources{})",
         s.files,
         s.resources,
         s.findings,

@@ -41,7 +41,8 @@ pub fn render(report: &Report) -> String {
             .push(f);
     }
     let tests: usize = files.values().map(BTreeMap::len).sum::<usize>() + report.errors.len();
-    let failures: usize = files.values().flat_map(|c| c.values()).filter(|f| !f.is_empty()).count();
+    let counts = |f: &&Vec<&Finding>| f.iter().any(|f| f.suppressed.is_none());
+    let failures: usize = files.values().flat_map(|c| c.values()).filter(counts).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -49,7 +50,7 @@ pub fn render(report: &Report) -> String {
         report.errors.len()
     );
     for (file, cases) in &files {
-        let failed = cases.values().filter(|f| !f.is_empty()).count();
+        let failed = cases.values().filter(counts).count();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\">",
@@ -69,6 +70,15 @@ pub fn render(report: &Report) -> String {
                 continue;
             }
             let _ = writeln!(out, " line=\"{}\">", findings[0].location.line);
+            let (waived, findings): (Vec<&Finding>, Vec<&Finding>) =
+                findings.iter().partition(|f| f.suppressed.is_some());
+            if findings.is_empty() {
+                let reasons: Vec<&str> =
+                    waived.iter().filter_map(|f| f.suppressed.as_ref().map(|s| s.reason.as_str())).collect();
+                let _ = writeln!(out, "      <skipped message=\"waived: {}\"/>", escape(&reasons.join("; ")));
+                out.push_str("    </testcase>\n");
+                continue;
+            }
             let detail: Vec<String> = findings
                 .iter()
                 .map(|f| {

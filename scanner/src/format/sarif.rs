@@ -94,6 +94,15 @@ pub fn render(report: &Report, bundle: &Bundle) -> String {
             if let Some(&i) = index.get(f.policy.as_str()) {
                 result["ruleIndex"] = json!(i);
             }
+            if let Some(s) = &f.suppressed {
+                let ticket = s.ticket.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+                result["suppressions"] = json!([{
+                    "kind": if s.annotation { "inSource" } else { "external" },
+                    "status": "accepted",
+                    "justification": format!("{}{ticket}; expires {}", s.reason, s.expires),
+                    "location": physical(&s.waiver),
+                }]);
+            }
             result
         })
         .collect();
