@@ -204,3 +204,29 @@ pub fn surroundings(rng: &mut Rng, workloads: &[Value]) -> Vec<Value> {
     }
     out
 }
+
+/// The objects around one workload in a repository: its Service, ServiceAccount and ConfigMap,
+/// and most of the time a PDB and an HPA.
+pub fn companions(rng: &mut Rng, workload: &Value) -> Vec<Value> {
+    let Some(name) = workload["metadata"]["name"].as_str() else { return Vec::new() };
+    let ns = workload["metadata"]["namespace"].clone();
+    let labels = json!({"app.kubernetes.io/name": name});
+    let mut out = vec![
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns},
+            "automountServiceAccountToken": false}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns},
+            "data": {"LOG_LEVEL": "info", "FEATURES": "a,b,c", "config.yaml": "server:\n  port: 8080\n"}}),
+    ];
+    if rng.chance(70) {
+        out.push(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": ns},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}}));
+    }
+    if workload["kind"] == "Deployment" && rng.chance(40) {
+        out.push(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": ns},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": 2, "maxReplicas": 8,
+                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}}));
+    }
+    out
+}

@@ -38,6 +38,31 @@ enum Command {
         #[arg(long)]
         per_policy: bool,
     },
+    /// Scan a generated repository of realistic manifests of mixed kinds with `policy-scan`'s
+    /// pipeline, at several sizes, each in its own process: documents/s, wall time, peak RSS.
+    Scan {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        /// Corpus sizes in documents.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000, 10_000, 20_000])]
+        documents: Vec<usize>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// One measurement of `scan`, in a fresh process (run by `scan`).
+    #[command(hide = true)]
+    ScanOnce {
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long)]
+        documents: usize,
+        #[arg(long)]
+        threads: usize,
+        #[arg(long)]
+        seed: u64,
+    },
 }
 
 // Evaluation allocates and frees many small values: mimalloc measured 25-30% faster than the
@@ -51,6 +76,8 @@ fn main() -> Result<()> {
         Command::Engine { bundle, objects, threads, runs, seed, per_policy } => {
             engine(&bundle, objects, threads.max(1), runs.max(1), seed, per_policy)
         }
+        Command::Scan { bundle, documents, threads, seed } => scan_sizes(&bundle, &documents, threads, seed),
+        Command::ScanOnce { bundle, documents, threads, seed } => scan_once(&bundle, documents, threads, seed),
     }
 }
 
@@ -165,7 +192,7 @@ fn engine(
 fn breakdown(evaluator: &Evaluator, reviews: &[Review]) {
     let mut evaluator = evaluator.clone();
     let bundle = evaluator.bundle().clone();
-    let objects: Vec<serde_json::Value> = reviews.iter().filter_map(|r| r.object().cloned()).collect();
+    let objects: Vec<serde_json::Value> = reviews.iter().filter_map(Review::object).collect();
     let started = Instant::now();
     for o in objects {
         std::hint::black_box(Review::from_object(o, "default").ok());
@@ -238,4 +265,88 @@ fn measure(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Run {
         total.errors += part.errors;
     }
     total
+}
+
+fn scan_sizes(bundle: &std::path::Path, sizes: &[usize], threads: usize, seed: u64) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    println!("{:>9} {:>10} {:>12} {:>13} {:>14}", "documents", "wall s", "documents/s", "peak RSS MiB", "us/document");
+    let mut per_document = Vec::new();
+    for &n in sizes {
+        let out = std::process::Command::new(&exe)
+            .args(["scan-once", "--bundle"])
+            .arg(bundle)
+            .args(["--documents", &n.to_string(), "--threads", &threads.to_string(), "--seed", &seed.to_string()])
+            .output()?;
+        if !out.status.success() {
+            anyhow::bail!("the measurement of {n} documents failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let fields: Vec<f64> = line.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+        let [documents, wall, rss_kib] = fields[..] else { anyhow::bail!("unexpected output {line:?}") };
+        let us = wall * 1e6 / documents;
+        per_document.push(us);
+        println!("{documents:>9.0} {wall:>10.3} {:>12.0} {:>13.1} {us:>14.1}", documents / wall, rss_kib / 1024.0);
+    }
+    if let (Some(first), Some(last)) = (per_document.first(), per_document.last()) {
+        println!(
+            "growth: {:.2}x the time per document from the smallest to the largest corpus (1.00 is linear)",
+            last / first
+        );
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process, in KiB (VmHWM).
+fn peak_rss_kib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(f64::NAN)
+}
+
+fn scan_once(bundle_dir: &std::path::Path, documents: usize, threads: usize, seed: u64) -> Result<()> {
+    use std::fmt::Write as _;
+    // The corpus: about 50 documents a file, namespaces with their default-deny policies.
+    let dir = tempfile::tempdir()?;
+    let mut rng = corpus::Rng::new(seed);
+    let (mut written, mut file, mut text, mut index) = (0, 0, String::new(), 0);
+    let flush = |text: &mut String, file: &mut usize| -> Result<()> {
+        if !text.is_empty() {
+            std::fs::write(dir.path().join(format!("manifests-{file:05}.yaml")), &*text)?;
+            *file += 1;
+            text.clear();
+        }
+        Ok(())
+    };
+    while written < documents {
+        let workload = corpus::workload(&mut rng, index);
+        index += 1;
+        let mut group = vec![workload.clone()];
+        group.extend(corpus::companions(&mut rng, &workload));
+        for object in group.into_iter().take(documents - written) {
+            let _ = write!(text, "---\n{}", serde_json::to_string(&object)?);
+            text.push('\n');
+            written += 1;
+            if written % 50 == 0 {
+                flush(&mut text, &mut file)?;
+            }
+        }
+    }
+    flush(&mut text, &mut file)?;
+    let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let options = policy_scan::scan::ScanOptions {
+        paths: vec![dir.path().display().to_string()],
+        threads,
+        ..policy_scan::scan::ScanOptions::default()
+    };
+    let started = Instant::now();
+    let report = policy_scan::scan::scan(&bundle, &options, &mut std::io::empty());
+    let wall = started.elapsed();
+    if !report.errors.is_empty() || report.summary.documents != documents {
+        anyhow::bail!("the scan did not read the corpus: {:?} {:?}", report.summary, report.errors.first());
+    }
+    println!("{} {:.6} {}", report.summary.documents, wall.as_secs_f64(), peak_rss_kib());
+    Ok(())
 }

@@ -187,7 +187,7 @@ impl Evaluator {
                         details,
                     });
                 }),
-                Mode::Mutate => check_patch(&item, review.object()).map(|()| {
+                Mode::Mutate => check_patch(&item, review).map(|()| {
                     decision.patches.push(PatchOperation { policy: id.clone(), operation: item });
                 }),
             };
@@ -221,7 +221,13 @@ fn read_violation(item: Value) -> Result<ViolationParts, String> {
 }
 
 /// A mutating policy may only add what is absent: it never touches a value the user set.
-fn check_patch(op: &Value, object: Option<&Value>) -> Result<(), String> {
+fn check_patch(op: &Value, review: &Review) -> Result<(), String> {
+    let existing = op.get("path").and_then(Value::as_str).and_then(|p| review.object_field(p));
+    let existing = existing.and_then(|v| serde_json::to_value(v).ok());
+    check_patch_against(op, existing.as_ref())
+}
+
+fn check_patch_against(op: &Value, existing: Option<&Value>) -> Result<(), String> {
     let kind = op.get("op").and_then(Value::as_str);
     let path = op.get("path").and_then(Value::as_str);
     let (Some("add"), Some(path)) = (kind, path) else {
@@ -234,7 +240,7 @@ fn check_patch(op: &Value, object: Option<&Value>) -> Result<(), String> {
         return Err(format!("patch path {path:?} is not a JSON pointer"));
     }
     // An explicit null is unset, as the API server reads it.
-    if let Some(existing) = object.and_then(|o| o.pointer(path)).filter(|v| !v.is_null())
+    if let Some(existing) = existing.filter(|v| !v.is_null())
         && !path.ends_with("/-")
     {
         return Err(format!("patch would overwrite {path} = {existing}, a value the user set"));
@@ -258,12 +264,17 @@ mod tests {
 
     #[test]
     fn patches_only_add_what_is_absent() {
-        let object = json!({"spec": {"a": 1}});
-        assert!(check_patch(&json!({"op": "add", "path": "/spec/b", "value": 2}), Some(&object)).is_ok());
-        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), Some(&object)).is_err());
-        assert!(check_patch(&json!({"op": "replace", "path": "/spec/b", "value": 2}), Some(&object)).is_err());
-        let with_null = json!({"spec": {"a": null}});
-        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), Some(&with_null)).is_ok());
+        let review = |object: Value| {
+            let mut o = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
+            o["spec"] = object;
+            Review::from_object(o, "default").expect("object")
+        };
+        let set = review(json!({"a": 1}));
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/b", "value": 2}), &set).is_ok());
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), &set).is_err());
+        assert!(check_patch(&json!({"op": "replace", "path": "/spec/b", "value": 2}), &set).is_err());
+        let with_null = review(json!({"a": null}));
+        assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), &with_null).is_ok());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::kinds::{group_of, is_cluster_scoped};
-use crate::review::{Review, to_rego};
+use crate::review::{Review, rego_pointer, to_rego};
 
 /// apiVersion -> kind -> name -> object, as regorus values (converted once, shared by reference).
 type Versions = BTreeMap<String, BTreeMap<String, BTreeMap<String, regorus::Value>>>;
@@ -85,6 +85,23 @@ impl ObjectKey {
         };
         Some(ObjectKey { api_version: api_version.to_string(), kind: kind.to_string(), name, namespace })
     }
+
+    /// [`ObjectKey::of`] for a regorus value.
+    pub fn of_rego(object: &regorus::Value, default_namespace: &str) -> Option<ObjectKey> {
+        let text = |pointer: &str| match rego_pointer(object, pointer) {
+            Some(regorus::Value::String(s)) if !s.is_empty() => Some(s.to_string()),
+            _ => None,
+        };
+        let api_version = text("/apiVersion")?;
+        let kind = text("/kind")?;
+        let name = text("/metadata/name").or_else(|| text("/metadata/generateName")).unwrap_or_default();
+        let namespace = if is_cluster_scoped(group_of(&api_version), &kind) {
+            None
+        } else {
+            Some(text("/metadata/namespace").unwrap_or_else(|| default_namespace.to_string()))
+        };
+        Some(ObjectKey { api_version, kind, name, namespace })
+    }
 }
 
 fn slot<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
@@ -105,30 +122,25 @@ impl Inventory {
 
     /// Adds an object; returns false (and adds nothing) when it is not a Kubernetes object.
     pub fn add(&mut self, object: &Value, default_namespace: &str) -> bool {
-        let Some(key) = ObjectKey::of(object, default_namespace) else {
-            return false;
-        };
-        self.insert(key, object, to_rego(object));
-        true
+        self.add_rego(to_rego(object), default_namespace)
     }
 
     /// Adds the object of a review, sharing the value the review already converted.
     pub fn add_review(&mut self, review: &Review, default_namespace: &str) -> bool {
-        let Some(object) = review.object() else { return false };
-        let Some(key) = ObjectKey::of(object, default_namespace) else {
-            return false;
-        };
-        self.insert(key, object, review.object_value());
-        true
+        review.object_value().is_some_and(|object| self.add_rego(object, default_namespace))
     }
 
-    fn insert(&mut self, key: ObjectKey, object: &Value, converted: regorus::Value) {
+    /// Adds an object already converted to a regorus value.
+    pub fn add_rego(&mut self, object: regorus::Value, default_namespace: &str) -> bool {
+        let Some(key) = ObjectKey::of_rego(&object, default_namespace) else {
+            return false;
+        };
         if let Some(ns) = &key.namespace {
-            self.index_object(ns, &key, object);
+            self.index_object(ns, &key, &object);
         }
         let converted = match &key.namespace {
-            Some(ns) if object.pointer("/metadata/namespace").is_none() => with_namespace(converted, ns),
-            _ => converted,
+            Some(ns) if rego_pointer(&object, "/metadata/namespace").is_none() => with_namespace(object, ns),
+            _ => object,
         };
         let versions = match &key.namespace {
             Some(ns) => self.namespace.entry(ns.clone()).or_default(),
@@ -136,19 +148,26 @@ impl Inventory {
         };
         versions.entry(key.api_version).or_default().entry(key.kind).or_default().insert(key.name, converted);
         self.len += 1;
+        true
     }
 
-    fn index_object(&mut self, ns: &str, key: &ObjectKey, object: &Value) {
+    fn index_object(&mut self, ns: &str, key: &ObjectKey, object: &regorus::Value) {
         let mark = |map: &mut Map<String, Value>, name: &str| {
             map.insert(name.to_string(), Value::Bool(true));
         };
         if let Some((parent, field, label_selector)) = pod_selector(&key.kind) {
-            let selector = object.get(parent).and_then(|p| p.get(field));
-            let labels = if label_selector { selector.and_then(|s| s.get("matchLabels")) } else { selector };
-            let pairs: Vec<(&String, &str)> = labels
-                .and_then(Value::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v))).collect())
-                .unwrap_or_default();
+            let at =
+                if label_selector { format!("/{parent}/{field}/matchLabels") } else { format!("/{parent}/{field}") };
+            let pairs: Vec<(String, String)> = match rego_pointer(object, &at) {
+                Some(regorus::Value::Object(m)) => m
+                    .iter()
+                    .filter_map(|(k, v)| match (k, v) {
+                        (regorus::Value::String(k), regorus::Value::String(v)) => Some((k.to_string(), v.to_string())),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             let by_kind = slot(slot(slot(&mut self.index, ns), &key.api_version), &key.kind);
             if pairs.is_empty() {
                 mark(slot(by_kind, "unkeyedSelectors"), &key.name);
@@ -156,14 +175,18 @@ impl Inventory {
                 // One required pair is enough to find the candidates; the policy then checks the
                 // whole selector.
                 for (k, v) in pairs {
-                    mark(slot(slot(slot(by_kind, "selectorLabels"), k), v), &key.name);
+                    mark(slot(slot(slot(by_kind, "selectorLabels"), &k), &v), &key.name);
                 }
             }
         }
         if is_scaler(&key.api_version, &key.kind) {
-            let target = object.get("spec").and_then(|s| s.get("scaleTargetRef"));
-            let target_kind = target.and_then(|t| t.get("kind")).and_then(Value::as_str).unwrap_or("Deployment");
-            if let Some(target_name) = target.and_then(|t| t.get("name")).and_then(Value::as_str) {
+            let text = |pointer: &str| match rego_pointer(object, pointer) {
+                Some(regorus::Value::String(s)) => Some(s.to_string()),
+                _ => None,
+            };
+            let target_kind = text("/spec/scaleTargetRef/kind").unwrap_or_else(|| "Deployment".to_string());
+            let target_kind = target_kind.as_str();
+            if let Some(target_name) = text("/spec/scaleTargetRef/name").as_deref() {
                 let scalers = slot(slot(slot(slot(&mut self.index, ns), "scaleTargets"), target_kind), target_name);
                 scalers.insert(
                     format!("{}/{}/{}", key.api_version, key.kind, key.name),

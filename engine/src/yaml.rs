@@ -125,6 +125,27 @@ impl Node {
         }
     }
 
+    /// Converts straight to the value policies read, without an intermediate JSON copy.
+    pub fn to_rego(&self) -> regorus::Value {
+        match &self.kind {
+            NodeKind::Null => regorus::Value::Null,
+            NodeKind::Bool(b) => regorus::Value::from(*b),
+            NodeKind::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => regorus::Value::from(i),
+                (None, Some(u)) => regorus::Value::from(u),
+                _ => regorus::Value::from(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            NodeKind::String(s) => regorus::Value::from(s.as_str()),
+            NodeKind::Sequence(items) => regorus::Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>()),
+            NodeKind::Mapping(entries) => regorus::Value::from(
+                entries
+                    .iter()
+                    .map(|e| (regorus::Value::from(e.key.as_str()), e.value.to_rego()))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            ),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Entry> {
         match &self.kind {
             NodeKind::Mapping(entries) => entries.iter().find(|e| e.key == key),
@@ -689,6 +710,12 @@ mod tests {
             .expect("parses");
         assert_eq!(root.to_json(), json!({"a": {"b": [1, true, null, "s"]}}));
         assert_eq!(root.locate("/a/b").position, Position { line: 2, column: 9 });
+    }
+
+    #[test]
+    fn the_rego_conversion_equals_the_json_one() {
+        let root = parse_single("a: [1, -2, 2.5, yes, ~, s]\nb: {c: {}}\n", &Limits::default()).expect("parses");
+        assert_eq!(root.to_rego(), crate::review::to_rego(&root.to_json()));
     }
 
     #[test]

@@ -216,9 +216,9 @@ fn requests_captured_from_real_api_servers_are_evaluated() {
             }
             assert!(!decision.allowed(), "{name}");
             // The mutation fills the restricted defaults into the empty securityContext.
-            if review.request()["operation"] == "CREATE" {
+            if review.operation() == "CREATE" {
                 let patch = decision.json_patch();
-                let mut object = review.object().cloned().expect("object");
+                let mut object = review.object().expect("object");
                 let ops: json_patch::Patch = serde_json::from_value(Value::Array(patch.clone())).expect("patch");
                 json_patch::patch(&mut object, &ops).unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert!(!patch.is_empty(), "{name}");

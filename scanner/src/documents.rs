@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use gatehouse_engine::yaml::{self, Limits, Located, Node, NodeKind, Position};
-use serde_json::Value;
 
 /// One file's text (or standard input's), by the name findings carry.
 #[derive(Debug, Clone)]
@@ -12,27 +11,49 @@ pub struct Source {
     pub text: Arc<str>,
 }
 
-/// A Kubernetes object found in a source: where it is, and its value.
+/// A Kubernetes object found in a source: where it is, and its value. The positioned tree of
+/// its document is not kept (it would double the memory of a scan): [`Locator`] parses a source
+/// again when a finding in it needs a position.
 #[derive(Debug, Clone)]
 pub struct Object {
     pub source: Arc<str>,
     /// 0-based index of the YAML document in its source.
     pub document: usize,
-    /// The document's root, to map JSON pointers to positions.
-    pub root: Arc<Node>,
     /// Where the object sits in its document: empty, or `/items/3` for a member of a `List`.
     pub prefix: String,
-    pub value: Value,
+    /// Where the object starts.
+    pub position: Position,
+    /// The object as policies read it (no JSON copy is kept: it would double a scan's memory).
+    pub value: regorus::Value,
 }
 
-impl Object {
-    /// The position of a field of the object (or of its nearest existing parent).
-    pub fn locate(&self, pointer: &str) -> Located {
-        self.root.locate(&format!("{}{pointer}", self.prefix))
+/// Maps JSON pointers to source positions, holding the parsed documents of one source at a time
+/// (objects are visited source by source).
+#[derive(Debug)]
+pub struct Locator {
+    limits: Limits,
+    current: Option<(Arc<str>, Vec<Option<Node>>)>,
+}
+
+impl Locator {
+    pub fn new(limits: Limits) -> Self {
+        Locator { limits, current: None }
     }
 
-    pub fn position(&self) -> Position {
-        self.locate("").position
+    /// The position of a field of the object (or of its nearest existing parent).
+    pub fn locate(&mut self, object: &Object, text: &str, pointer: &str) -> Located {
+        let stale = self.current.as_ref().is_none_or(|(name, _)| *name != object.source);
+        if stale {
+            let roots = yaml::parse_documents(text, &self.limits)
+                .map(|docs| docs.into_iter().map(|d| d.root).collect())
+                .unwrap_or_default();
+            self.current = Some((object.source.clone(), roots));
+        }
+        let root = self.current.as_ref().and_then(|(_, roots)| roots.get(object.document)).and_then(Option::as_ref);
+        match root {
+            Some(root) => root.locate(&format!("{}{pointer}", object.prefix)),
+            None => Located { position: object.position, exact: false },
+        }
     }
 }
 
@@ -74,13 +95,12 @@ pub fn load(source: &Source, limits: &Limits) -> Result<Loaded, ParseError> {
             loaded.empty_documents += 1;
             continue;
         };
-        let root = Arc::new(root);
-        collect(source, document.index, &root, &root, String::new(), &mut loaded);
+        collect(source, document.index, &root, String::new(), &mut loaded);
     }
     Ok(loaded)
 }
 
-fn collect(source: &Source, document: usize, root: &Arc<Node>, node: &Node, prefix: String, loaded: &mut Loaded) {
+fn collect(source: &Source, document: usize, node: &Node, prefix: String, loaded: &mut Loaded) {
     let skip = |loaded: &mut Loaded, reason: &str| {
         loaded.skipped.push(Skipped { source: source.name.clone(), position: node.position, reason: reason.into() })
     };
@@ -101,7 +121,7 @@ fn collect(source: &Source, document: usize, root: &Arc<Node>, node: &Node, pref
         match node.get("items").map(|e| &e.value.kind) {
             Some(NodeKind::Sequence(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    collect(source, document, root, item, format!("{prefix}/items/{i}"), loaded);
+                    collect(source, document, item, format!("{prefix}/items/{i}"), loaded);
                 }
             }
             Some(NodeKind::Null) | None => {}
@@ -112,9 +132,9 @@ fn collect(source: &Source, document: usize, root: &Arc<Node>, node: &Node, pref
     loaded.objects.push(Object {
         source: source.name.clone(),
         document,
-        root: root.clone(),
         prefix,
-        value: node.to_json(),
+        position: node.position,
+        value: node.to_rego(),
     });
 }
 
@@ -133,7 +153,12 @@ mod tests {
         assert_eq!(loaded.objects.len(), 2);
         let secret = &loaded.objects[1];
         assert_eq!(secret.prefix, "/items/1");
-        assert_eq!(secret.locate("/metadata/name").position, Position { line: 10, column: 7 });
+        let mut locator = Locator::new(Limits::default());
+        assert_eq!(locator.locate(secret, text, "/metadata/name").position, Position { line: 10, column: 7 });
+        assert_eq!(
+            locator.locate(secret, text, "/spec"),
+            Located { position: Position { line: 7, column: 5 }, exact: false }
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use gatehouse_engine::yaml::{Limits, Position};
 use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Review};
 
 use crate::discover::discover;
-use crate::documents::{self, Object, Source};
+use std::sync::Arc;
+
+use crate::documents::{self, Locator, Object, Source};
 use crate::report::{ErrorKind, Evaluated, Finding, Location, Report, Resource, ScanError, Skipped};
 use crate::waive::{Ledger, ResourceWaivers};
 
@@ -58,6 +60,8 @@ pub fn scan_observed(
     let mut report = Report::default();
     let found = discover(&options.paths, stdin);
     observe(&found.sources);
+    let texts: std::collections::HashMap<Arc<str>, Arc<str>> =
+        found.sources.iter().map(|s| (s.name.clone(), s.text.clone())).collect();
     for e in found.errors {
         report.errors.push(ScanError {
             kind: ErrorKind::Read,
@@ -93,7 +97,7 @@ pub fn scan_observed(
     let mut reviews = Vec::with_capacity(objects.len());
     let mut inventory = Inventory::new();
     for object in &mut objects {
-        match Review::from_object(std::mem::take(&mut object.value), &options.namespace) {
+        match Review::from_rego_object(std::mem::replace(&mut object.value, regorus::Value::Null), &options.namespace) {
             Ok(review) => {
                 inventory.add_review(&review, &options.namespace);
                 reviews.push(review);
@@ -101,7 +105,7 @@ pub fn scan_observed(
             Err(e) => report.errors.push(ScanError {
                 kind: ErrorKind::Parse,
                 message: e.to_string(),
-                location: Some(location(&object.source, object.position())),
+                location: Some(location(&object.source, object.position)),
                 policy: None,
             }),
         }
@@ -123,10 +127,13 @@ pub fn scan_observed(
     let decisions = evaluate_all(&evaluator, &reviews, options.threads);
     let mut ledger = Ledger::default();
     let mut all_waivers = options.waivers.clone();
+    let mut locator = Locator::new(options.limits);
     for ((object, review), decision) in objects.iter().zip(&reviews).zip(decisions) {
         let first = report.findings.len();
-        add_decision(bundle, object, review, decision, &mut report);
-        let own = annotation_waivers(bundle, object, review, &mut report);
+        let text = texts.get(&object.source).cloned().unwrap_or_else(|| Arc::from(""));
+        let mut locate = |pointer: &str| locator.locate(object, &text, pointer);
+        add_decision(bundle, object, review, decision, &mut locate, &mut report);
+        let own = annotation_waivers(bundle, object, review, &mut locate, &mut report);
         let waivers = ResourceWaivers { files: &options.waivers, annotation: &own };
         for finding in &mut report.findings[first..] {
             ledger.apply(finding, &waivers, options.today);
@@ -140,14 +147,20 @@ pub fn scan_observed(
 
 /// The waivers a resource carries in its `gatehouse.dev/waivers` annotation; a malformed one is
 /// an error at the annotation's line.
-fn annotation_waivers(bundle: &Bundle, object: &Object, review: &Review, report: &mut Report) -> Vec<Located> {
+fn annotation_waivers(
+    bundle: &Bundle,
+    object: &Object,
+    review: &Review,
+    locate: &mut dyn FnMut(&str) -> gatehouse_engine::yaml::Located,
+    report: &mut Report,
+) -> Vec<Located> {
     let pointer = format!("/metadata/annotations/{}", waivers::ANNOTATION.replace('~', "~0").replace('/', "~1"));
-    let Some(value) = review.object().and_then(|o| o.pointer(&pointer)) else {
+    let Some(value) = review.object_field(&pointer) else {
         return Vec::new();
     };
-    let at = object.locate(&pointer).position;
+    let at = locate(&pointer).position;
     let known = |id: &str| bundle.policy(id).is_some();
-    let parsed = match value.as_str() {
+    let parsed = match value.as_string().ok() {
         Some(text) => waivers::from_annotation(text, std::path::Path::new(&*object.source), at, &known),
         None => Err(gatehouse_engine::Diagnostic::new(
             &*object.source,
@@ -196,17 +209,22 @@ fn evaluate_all(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Ve
 }
 
 fn resource_of(review: &Review) -> Resource {
-    let object = review.object();
-    let field = |name: &str| object.and_then(|o| o.get(name)).and_then(|v| v.as_str()).unwrap_or("").to_string();
     Resource {
-        api_version: field("apiVersion"),
+        api_version: review.api_version().to_string(),
         kind: review.kind().to_string(),
         namespace: review.namespace().map(str::to_string),
         name: review.name().to_string(),
     }
 }
 
-fn add_decision(bundle: &Bundle, object: &Object, review: &Review, decision: Decision, report: &mut Report) {
+fn add_decision(
+    bundle: &Bundle,
+    object: &Object,
+    review: &Review,
+    decision: Decision,
+    locate: &mut dyn FnMut(&str) -> gatehouse_engine::yaml::Located,
+    report: &mut Report,
+) {
     let resource = resource_of(review);
     let policies = bundle
         .applicable(review.group(), review.kind())
@@ -215,11 +233,11 @@ fn add_decision(bundle: &Bundle, object: &Object, review: &Review, decision: Dec
         .collect();
     report.evaluated.push(Evaluated {
         resource: resource.clone(),
-        location: location(&object.source, object.position()),
+        location: location(&object.source, object.position),
         policies,
     });
     for v in decision.violations {
-        let located = object.locate(&v.path);
+        let located = locate(&v.path);
         let remediation = bundle.policy(&v.policy).map(|p| p.metadata.remediation.clone()).unwrap_or_default();
         report.findings.push(Finding {
             policy: v.policy,
@@ -238,7 +256,7 @@ fn add_decision(bundle: &Bundle, object: &Object, review: &Review, decision: Dec
         report.errors.push(ScanError {
             kind: ErrorKind::Evaluation,
             message: format!("{resource}: {}", e.message),
-            location: Some(location(&object.source, object.position())),
+            location: Some(location(&object.source, object.position)),
             policy: e.policy,
         });
     }
