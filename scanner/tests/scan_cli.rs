@@ -146,6 +146,11 @@ fn nothing_scanned_is_an_error_unless_allowed() {
     assert_eq!((code, report["summary"]["skippedDocuments"].as_u64()), (2, Some(1)));
     let (code, _) = json_report(&["--allow-empty", &path], None);
     assert_eq!(code, 0);
+    let out = policy_scan(&["scan", "--verbose", "--allow-empty", &path], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("values.yaml:1:1: no apiVersion and kind, so not a Kubernetes resource"), "{text}");
+    let quiet = policy_scan(&["scan", "--allow-empty", &path], None);
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("1 documents skipped (not Kubernetes resources; --verbose lists them)"));
 }
 
 #[test]
