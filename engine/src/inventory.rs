@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::kinds::{group_of, is_cluster_scoped};
-use crate::review::{Review, rego_pointer, to_rego};
+use crate::review::{Review, key, object, rego_pointer, to_rego};
 
 /// apiVersion -> kind -> name -> object, as regorus values (converted once, shared by reference).
 type Versions = BTreeMap<String, BTreeMap<String, BTreeMap<String, regorus::Value>>>;
@@ -214,14 +214,6 @@ impl Inventory {
         let index = object([("namespace", to_rego(&Value::Object(self.index.clone())))]);
         object([("inventory", inventory), ("inventory_index", index)])
     }
-}
-
-fn key(s: &str) -> regorus::Value {
-    regorus::Value::from(s)
-}
-
-fn object<const N: usize>(entries: [(&str, regorus::Value); N]) -> regorus::Value {
-    regorus::Value::from(entries.into_iter().map(|(k, v)| (key(k), v)).collect::<BTreeMap<_, _>>())
 }
 
 fn versions_value(versions: &Versions) -> regorus::Value {

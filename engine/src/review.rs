@@ -35,11 +35,12 @@ pub enum ReviewError {
     WrongType { field: &'static str, expected: &'static str },
 }
 
-fn key(s: &str) -> Rego {
+pub(crate) fn key(s: &str) -> Rego {
     Rego::from(s)
 }
 
-fn object<const N: usize>(entries: [(&str, Rego); N]) -> Rego {
+/// A regorus object from string keys.
+pub(crate) fn object<const N: usize>(entries: [(&str, Rego); N]) -> Rego {
     Rego::from(entries.into_iter().map(|(k, v)| (key(k), v)).collect::<BTreeMap<_, _>>())
 }
 
@@ -57,14 +58,14 @@ impl Review {
         Ok(Review::create(key, object))
     }
 
-    fn create(key: ObjectKey, object: Rego) -> Review {
+    fn create(key: ObjectKey, value: Rego) -> Review {
         let group = group_of(&key.api_version).to_string();
         let version = version_of(&key.api_version).to_string();
         let mut request = BTreeMap::from([
             (Rego::from("uid"), Rego::from("")),
             (
                 Rego::from("kind"),
-                object_of([
+                object([
                     ("group", Rego::from(group.as_str())),
                     ("version", Rego::from(version)),
                     ("kind", Rego::from(key.kind.as_str())),
@@ -72,10 +73,10 @@ impl Review {
             ),
             (Rego::from("name"), Rego::from(key.name.as_str())),
             (Rego::from("operation"), Rego::from("CREATE")),
-            (Rego::from("userInfo"), object_of([("username", Rego::from("policy-scan"))])),
+            (Rego::from("userInfo"), object([("username", Rego::from("policy-scan"))])),
             (Rego::from("dryRun"), Rego::from(true)),
             (Rego::from("oldObject"), Rego::Null),
-            (Rego::from("object"), object),
+            (Rego::from("object"), value),
         ]);
         if let Some(ns) = &key.namespace {
             request.insert(Rego::from("namespace"), Rego::from(ns.as_str()));
@@ -174,10 +175,6 @@ impl Review {
     }
 }
 
-fn object_of<const N: usize>(entries: [(&str, Rego); N]) -> Rego {
-    object(entries)
-}
-
 /// RFC 6901 lookup in a regorus value.
 pub fn rego_pointer<'a>(value: &'a Rego, pointer: &str) -> Option<&'a Rego> {
     if pointer.is_empty() {
@@ -195,16 +192,21 @@ pub fn rego_pointer<'a>(value: &'a Rego, pointer: &str) -> Option<&'a Rego> {
     Some(at)
 }
 
+/// A JSON number as regorus holds it: integers exactly, others as floats.
+pub(crate) fn number_to_rego(n: &serde_json::Number) -> Rego {
+    match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => Rego::from(i),
+        (None, Some(u)) => Rego::from(u),
+        _ => Rego::from(n.as_f64().unwrap_or(f64::NAN)),
+    }
+}
+
 /// JSON to a regorus value, directly (about 12% cheaper than going through serde).
 pub fn to_rego(value: &Value) -> Rego {
     match value {
         Value::Null => Rego::Null,
         Value::Bool(b) => Rego::from(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Rego::from(i),
-            (None, Some(u)) => Rego::from(u),
-            _ => Rego::from(n.as_f64().unwrap_or(f64::NAN)),
-        },
+        Value::Number(n) => number_to_rego(n),
         Value::String(s) => Rego::from(s.as_str()),
         Value::Array(items) => Rego::from(items.iter().map(to_rego).collect::<Vec<_>>()),
         Value::Object(map) => {

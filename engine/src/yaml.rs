@@ -130,11 +130,7 @@ impl Node {
         match &self.kind {
             NodeKind::Null => regorus::Value::Null,
             NodeKind::Bool(b) => regorus::Value::from(*b),
-            NodeKind::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => regorus::Value::from(i),
-                (None, Some(u)) => regorus::Value::from(u),
-                _ => regorus::Value::from(n.as_f64().unwrap_or(f64::NAN)),
-            },
+            NodeKind::Number(n) => crate::review::number_to_rego(n),
             NodeKind::String(s) => regorus::Value::from(s.as_str()),
             NodeKind::Sequence(items) => regorus::Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>()),
             NodeKind::Mapping(entries) => regorus::Value::from(

@@ -150,7 +150,10 @@ fn nothing_scanned_is_an_error_unless_allowed() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("values.yaml:1:1: no apiVersion and kind, so not a Kubernetes resource"), "{text}");
     let quiet = policy_scan(&["scan", "--allow-empty", &path], None);
-    assert!(String::from_utf8_lossy(&quiet.stdout).contains("1 documents skipped (not Kubernetes resources; --verbose lists them)"));
+    assert!(
+        String::from_utf8_lossy(&quiet.stdout)
+            .contains("1 documents skipped (not Kubernetes resources; --verbose lists them)")
+    );
 }
 
 #[test]
