@@ -21,6 +21,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics, from_regorus_error};
 use crate::metadata::{self, Enforcement, Mode, PolicyMetadata, RegoVersion};
 
 pub const GENERATED_PACKAGE: &str = "gatehouse.generated";
+
+/// Budget of the load-time evaluation of each policy on an empty review.
+pub const SMOKE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 const GENERATED_FILE: &str = "<gatehouse generated aggregate>";
 
 /// A loaded policy, with the enforcement and parameters in force after configuration.
@@ -432,9 +435,18 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
     // review so that a call to a function that does not exist fails the load, not a request.
     let mut smoke = engine.clone();
     smoke.set_input(serde_json::json!({"review": {"object": {}}}).into());
+    // A policy that runs away on an empty review would stall every load (and a hot reload).
+    smoke.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: SMOKE_TIME_LIMIT,
+        check_interval: std::num::NonZeroU32::MIN,
+    });
     for policy in &policies {
         if let Err(e) = smoke.eval_rule(policy.rule.clone()) {
-            problems.push(from_regorus_error(&policy.rego_file, &e.to_string()));
+            let mut d = from_regorus_error(&policy.rego_file, &e.to_string());
+            if d.message.contains("exceeded time limit") {
+                d.message = format!("evaluating the policy on an empty review took more than {SMOKE_TIME_LIMIT:?}");
+            }
+            problems.push(d);
         }
     }
     if !problems.is_empty() {

@@ -121,6 +121,15 @@ impl Evaluator {
                     self.collect(&result, review, &mut decision);
                     decision
                 }
+                // Out of time: no time is left to evaluate the policies one by one.
+                Err(e) if e.to_string().contains("exceeded time limit") => Decision {
+                    evaluated: route.policies.len(),
+                    errors: vec![EvaluationError {
+                        policy: None,
+                        message: "evaluation exceeded its time limit".into(),
+                    }],
+                    ..Decision::default()
+                },
                 // Find out which policy failed; the others still count.
                 Err(_) => self.evaluate_each(review, &route.policies),
             };

@@ -136,3 +136,20 @@ fn configuration_errors_point_into_the_configuration_file() {
     let e = Config::from_file(&bad).expect_err("bad enforcement").to_string();
     assert!(e.ends_with("bad.yaml:3:5: policies.replicas.enforcement: unknown variant `block`, expected one of `deny`, `warn`, `audit`"), "{e}");
 }
+
+#[test]
+fn a_policy_that_runs_away_on_an_empty_review_fails_the_load_in_time() {
+    let b = TempBundle::new();
+    b.policy(
+        "runaway",
+        "package t.runaway\n\nviolation contains {\"msg\": \"never\"} if {\n\tsome i in numbers.range(1, 30000)\n\tsome j in numbers.range(1, 30000)\n\ti + j < 0\n}\n",
+        "",
+    );
+    let started = std::time::Instant::now();
+    let e = errors(&b);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(
+        e.contains("kubernetes/runaway/policy.rego: evaluating the policy on an empty review took more than 2s"),
+        "{e}"
+    );
+}

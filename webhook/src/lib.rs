@@ -1,0 +1,4 @@
+//! `policy-webhook`: admission over the Gatehouse engine, as a library the binary drives.
+
+pub mod admission;
+pub mod server;
