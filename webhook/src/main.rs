@@ -35,10 +35,32 @@ struct Cli {
     /// Reviews evaluated at once; more wait for a permit within their deadline.
     #[arg(long, default_value_t = 64)]
     max_in_flight: usize,
-    /// Serve plain HTTP. Required for now: TLS serving is not built yet, so this binary is for
-    /// local development and tests, not for a cluster.
-    #[arg(long, required = true)]
+    /// PEM certificate chain to serve; read again when it changes on disk.
+    #[arg(long, requires = "tls_key", required_unless_present = "insecure_http")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS, for local development only.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     insecure_http: bool,
+}
+
+async fn terminated() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 #[tokio::main]
@@ -61,15 +83,17 @@ async fn main() -> Result<()> {
     });
     let listener =
         tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
-    eprintln!(
-        "policy-webhook: {} policies, listening on http://{} (insecure HTTP)",
-        bundle.policies().len(),
-        cli.listen
-    );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let policies = bundle.policies().len();
+    match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = policy_webhook::tls::server_config(cert, key)?;
+            eprintln!("policy-webhook: {policies} policies, listening on https://{}", cli.listen);
+            policy_webhook::tls::serve(listener, config, router(state), terminated()).await;
+        }
+        _ => {
+            eprintln!("policy-webhook: {policies} policies, listening on http://{} (insecure HTTP)", cli.listen);
+            axum::serve(listener, router(state)).with_graceful_shutdown(terminated()).await?;
+        }
+    }
     Ok(())
 }
