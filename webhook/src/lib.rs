@@ -1,5 +1,6 @@
 //! `policy-webhook`: admission over the Gatehouse engine, as a library the binary drives.
 
 pub mod admission;
+pub mod dev;
 pub mod server;
 pub mod tls;

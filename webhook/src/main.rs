@@ -23,9 +23,9 @@ struct Cli {
     /// Configuration file with per-policy parameters and enforcement.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on (default 127.0.0.1:8080; with --dev, the port of --dev-url).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// The webhook's own namespace, never judged.
     #[arg(long, env = "POD_NAMESPACE", default_value = "gatehouse-system")]
     namespace: String,
@@ -36,14 +36,22 @@ struct Cli {
     #[arg(long, default_value_t = 64)]
     max_in_flight: usize,
     /// PEM certificate chain to serve; read again when it changes on disk.
-    #[arg(long, requires = "tls_key", required_unless_present = "insecure_http")]
+    #[arg(long, requires = "tls_key", required_unless_present_any = ["insecure_http", "dev"])]
     tls_cert: Option<PathBuf>,
     /// PEM private key of the certificate.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Serve plain HTTP instead of HTTPS, for local development only.
-    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key", "dev"])]
     insecure_http: bool,
+    /// Local development: serve HTTPS with a self-signed certificate made now, and print the
+    /// caBundle and webhook configurations for a local cluster (`kubectl apply -f -`).
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    dev: bool,
+    /// With --dev: the URL the cluster's API server reaches this process at (from a kind
+    /// cluster's containers that is not 127.0.0.1; give the host's address).
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    dev_url: String,
 }
 
 async fn terminated() {
@@ -81,17 +89,36 @@ async fn main() -> Result<()> {
         permits: Arc::new(tokio::sync::Semaphore::new(cli.max_in_flight.max(1))),
         metrics: Metrics::default(),
     });
-    let listener =
-        tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
+    let dev_port =
+        cli.dev_url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse::<u16>().ok()).unwrap_or(8443);
+    let listen =
+        cli.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], if cli.dev { dev_port } else { 8080 })));
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let policies = bundle.policies().len();
+    if cli.dev {
+        let host =
+            cli.dev_url.split("://").nth(1).unwrap_or("localhost").split([':', '/']).next().unwrap_or("localhost");
+        let dir = std::env::temp_dir().join(format!("gatehouse-dev-{}", std::process::id()));
+        let certificate = policy_webhook::dev::certificate(&dir, &[host.to_string(), "localhost".to_string()])?;
+        println!("# caBundle: {}", certificate.ca_bundle);
+        println!(
+            "# Apply with: kubectl apply -f - (this output); remove with: kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration gatehouse-dev"
+        );
+        print!("{}", policy_webhook::dev::webhook_configurations(&cli.dev_url, &certificate.ca_bundle));
+        let config = policy_webhook::tls::server_config(&certificate.cert, &certificate.key)?;
+        eprintln!("policy-webhook --dev: {policies} policies, listening on https://{listen} for {}", cli.dev_url);
+        policy_webhook::tls::serve(listener, config, router(state), terminated()).await;
+        let _ = std::fs::remove_dir_all(dir);
+        return Ok(());
+    }
     match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => {
             let config = policy_webhook::tls::server_config(cert, key)?;
-            eprintln!("policy-webhook: {policies} policies, listening on https://{}", cli.listen);
+            eprintln!("policy-webhook: {policies} policies, listening on https://{listen}");
             policy_webhook::tls::serve(listener, config, router(state), terminated()).await;
         }
         _ => {
-            eprintln!("policy-webhook: {policies} policies, listening on http://{} (insecure HTTP)", cli.listen);
+            eprintln!("policy-webhook: {policies} policies, listening on http://{listen} (insecure HTTP)");
             axum::serve(listener, router(state)).with_graceful_shutdown(terminated()).await?;
         }
     }
