@@ -100,8 +100,8 @@ impl Metrics {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/validate", post(validate))
-        .route("/mutate", post(mutate))
+        .route("/validate", post(|s, q, b| review(s, q, b, Endpoint::Validate)))
+        .route("/mutate", post(|s, q, b| review(s, q, b, Endpoint::Mutate)))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -126,22 +126,6 @@ fn deadline(query: &BTreeMap<String, String>) -> Duration {
 
 fn bad_request(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], json!({"error": message}).to_string()).into_response()
-}
-
-async fn validate(
-    state: State<Arc<AppState>>,
-    query: Query<BTreeMap<String, String>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    review(state, query, body, Endpoint::Validate).await
-}
-
-async fn mutate(
-    state: State<Arc<AppState>>,
-    query: Query<BTreeMap<String, String>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    review(state, query, body, Endpoint::Mutate).await
 }
 
 async fn review(
