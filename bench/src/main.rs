@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use gatehouse_engine::{Bundle, Config, Evaluator, Inventory, Review};
 
 mod corpus;
+mod load;
 
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse-bench", about = "Benchmarks of the Gatehouse engine")]
@@ -51,6 +52,19 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Drive the webhook over TLS with keep-alive connections and a mix of reviews: requests/s,
+    /// latency percentiles, errors, peak RSS.
+    WebhookLoad {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// One measurement of `scan`, in a fresh process (run by `scan`).
     #[command(hide = true)]
     ScanOnce {
@@ -78,6 +92,10 @@ fn main() -> Result<()> {
         }
         Command::Scan { bundle, documents, threads, seed } => scan_sizes(&bundle, &documents, threads, seed),
         Command::ScanOnce { bundle, documents, threads, seed } => scan_once(&bundle, documents, threads, seed),
+        Command::WebhookLoad { bundle, connections, seconds, seed } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(load::run(&bundle, connections.max(1), Duration::from_secs(seconds), seed)),
     }
 }
 

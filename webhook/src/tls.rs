@@ -108,6 +108,9 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
+                // Answers are written as several TLS records: without NODELAY, Nagle's algorithm
+                // and the client's delayed ACK hold each answer about 40 ms.
+                let _ = stream.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let app = app.clone();
                 let mut stopping = stopping.clone();
