@@ -70,12 +70,7 @@ async fn exchange(
 }
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    crate::peak_rss_kib() / 1024.0
 }
 
 pub async fn run(bundle_dir: &Path, connections: usize, duration: Duration, seed: u64) -> Result<()> {

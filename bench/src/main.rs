@@ -315,7 +315,7 @@ fn scan_sizes(bundle: &std::path::Path, sizes: &[usize], threads: usize, seed: u
 }
 
 /// Peak resident memory of this process, in KiB (VmHWM).
-fn peak_rss_kib() -> f64 {
+pub(crate) fn peak_rss_kib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -59,34 +59,6 @@ pub struct ObjectKey {
 impl ObjectKey {
     /// Reads apiVersion, kind, name and namespace; a namespaced object without a namespace takes
     /// `default_namespace`, as `kubectl apply` would. `None` when it is not a Kubernetes object.
-    pub fn of(object: &Value, default_namespace: &str) -> Option<ObjectKey> {
-        let api_version = object.get("apiVersion")?.as_str()?;
-        let kind = object.get("kind")?.as_str()?;
-        if api_version.is_empty() || kind.is_empty() {
-            return None;
-        }
-        let metadata = object.get("metadata");
-        let name = metadata
-            .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let namespace = if is_cluster_scoped(group_of(api_version), kind) {
-            None
-        } else {
-            Some(
-                metadata
-                    .and_then(|m| m.get("namespace"))
-                    .and_then(Value::as_str)
-                    .filter(|ns| !ns.is_empty())
-                    .unwrap_or(default_namespace)
-                    .to_string(),
-            )
-        };
-        Some(ObjectKey { api_version: api_version.to_string(), kind: kind.to_string(), name, namespace })
-    }
-
-    /// [`ObjectKey::of`] for a regorus value.
     pub fn of_rego(object: &regorus::Value, default_namespace: &str) -> Option<ObjectKey> {
         let text = |pointer: &str| match rego_pointer(object, pointer) {
             Some(regorus::Value::String(s)) if !s.is_empty() => Some(s.to_string()),

@@ -47,8 +47,7 @@ pub(crate) fn object<const N: usize>(entries: [(&str, Rego); N]) -> Rego {
 impl Review {
     /// Wraps a manifest as Gatekeeper's audit and `gator` do: a CREATE by a synthetic user.
     pub fn from_object(object: Value, default_namespace: &str) -> Result<Review, ReviewError> {
-        let key = ObjectKey::of(&object, default_namespace).ok_or(ReviewError::NotAnObject)?;
-        Ok(Review::create(key, to_rego(&object)))
+        Review::from_rego_object(to_rego(&object), default_namespace)
     }
 
     /// [`Review::from_object`] for an object already converted (the scanner builds it straight

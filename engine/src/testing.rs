@@ -202,11 +202,15 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         Ok(d) => d,
         Err(e) => return Outcome::Error(format!("{}:{e}", file.display())),
     };
-    let objects: Vec<serde_json::Value> =
-        documents.iter().filter_map(|d| d.root.as_ref().map(yaml::Node::to_json)).collect();
+    // Each document is converted once, for its review and for the inventory.
+    let reviews: Vec<Review> = documents
+        .iter()
+        .filter_map(|d| d.root.as_ref())
+        .filter_map(|root| Review::from_rego_object(root.to_rego(), SAMPLE_NAMESPACE).ok())
+        .collect();
     let mut inventory = Inventory::new();
-    for object in &objects {
-        inventory.add(object, SAMPLE_NAMESPACE);
+    for review in &reviews {
+        inventory.add_review(review, SAMPLE_NAMESPACE);
     }
     let mut evaluator = match Evaluator::new(bundle, &inventory) {
         Ok(e) => e,
@@ -214,14 +218,11 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
     };
     evaluator.set_time_limit(TEST_TIME_LIMIT);
     let mut total = Decision::default();
-    for object in objects {
-        let Ok(review) = Review::from_object(object, SAMPLE_NAMESPACE) else {
-            continue;
-        };
+    for review in &reviews {
         if !policy.metadata.applies_to(review.group(), review.kind()) {
             continue;
         }
-        let decision = evaluator.evaluate_policies(&review, &[index]);
+        let decision = evaluator.evaluate_policies(review, &[index]);
         total.evaluated += decision.evaluated;
         total.violations.extend(decision.violations);
         total.patches.extend(decision.patches);

@@ -15,6 +15,9 @@ use crate::yaml::{self, Limits, Position};
 /// `{policy, reason, expires, ticket?}`.
 pub const ANNOTATION: &str = "gatehouse.dev/waivers";
 
+/// JSON pointer to [`ANNOTATION`] in an object.
+pub const ANNOTATION_POINTER: &str = "/metadata/annotations/gatehouse.dev~1waivers";
+
 /// A calendar date, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -233,6 +236,14 @@ mod tests {
         assert_eq!(Date::from_days_since_epoch(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_days_since_epoch(19_782).to_string(), "2024-02-29");
         assert!(Date::today() > Date::parse("2024-01-01").expect("date"));
+    }
+
+    #[test]
+    fn the_annotation_pointer_names_the_annotation() {
+        assert_eq!(
+            ANNOTATION_POINTER,
+            format!("/metadata/annotations/{}", ANNOTATION.replace('~', "~0").replace('/', "~1"))
+        );
     }
 
     #[test]

@@ -154,11 +154,11 @@ fn annotation_waivers(
     locate: &mut dyn FnMut(&str) -> gatehouse_engine::yaml::Located,
     report: &mut Report,
 ) -> Vec<Located> {
-    let pointer = format!("/metadata/annotations/{}", waivers::ANNOTATION.replace('~', "~0").replace('/', "~1"));
-    let Some(value) = review.object_field(&pointer) else {
+    let pointer = waivers::ANNOTATION_POINTER;
+    let Some(value) = review.object_field(pointer) else {
         return Vec::new();
     };
-    let at = locate(&pointer).position;
+    let at = locate(pointer).position;
     let known = |id: &str| bundle.policy(id).is_some();
     let parsed = match value.as_string().ok() {
         Some(text) => waivers::from_annotation(text, std::path::Path::new(&*object.source), at, &known),

@@ -139,8 +139,7 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
 /// The waivers the object carries for itself, in force today. An annotation that does not read
 /// waives nothing (the violations stand) and says why in a warning.
 fn object_waivers(review: &Review, known: &dyn Fn(&str) -> bool, today: Date) -> (Vec<String>, Option<String>) {
-    let pointer = format!("/metadata/annotations/{}", waivers::ANNOTATION.replace('/', "~1"));
-    let Some(value) = review.object_field(&pointer) else { return (Vec::new(), None) };
+    let Some(value) = review.object_field(waivers::ANNOTATION_POINTER) else { return (Vec::new(), None) };
     let Ok(text) = value.as_string() else {
         return (Vec::new(), Some(format!("annotation {} must be a string; it waives nothing", waivers::ANNOTATION)));
     };
