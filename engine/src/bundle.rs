@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use walkdir::WalkDir;
 
-use crate::config::Config;
+use crate::config::{Config, NamespaceOverride};
 use crate::diagnostic::{Diagnostic, Diagnostics, from_regorus_error};
 use crate::metadata::{self, Enforcement, Mode, PolicyMetadata, RegoVersion};
 
@@ -84,6 +84,7 @@ pub(crate) struct Compiled {
     pub routes: HashMap<String, HashMap<String, Route>>,
     /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
     pub wildcard: Vec<usize>,
+    pub namespace_overrides: Vec<NamespaceOverride>,
 }
 
 impl Compiled {
@@ -155,7 +156,7 @@ impl Bundle {
         if !problems.is_empty() {
             return Err(Diagnostics(problems));
         }
-        compile(root, layout, policies)
+        compile(root, layout, policies, config.namespaces.clone())
     }
 
     pub fn root(&self) -> &Path {
@@ -168,6 +169,16 @@ impl Bundle {
 
     pub fn policy(&self, id: &str) -> Option<&Policy> {
         self.inner.policies.iter().find(|p| p.metadata.id == id)
+    }
+
+    /// The configuration's enforcement by namespace label, applied by the evaluator.
+    pub fn namespace_overrides(&self) -> &[NamespaceOverride] {
+        &self.inner.namespace_overrides
+    }
+
+    /// The policies that read other objects from the inventory, with the kinds they read.
+    pub fn inventory_policies(&self) -> impl Iterator<Item = &Policy> {
+        self.inner.policies.iter().filter(|p| p.enabled && !p.metadata.inventory.is_empty())
     }
 
     pub fn lib_files(&self) -> &[PathBuf] {
@@ -323,6 +334,12 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
 }
 
 fn apply_config(policies: &mut [Policy], config: &Config, problems: &mut Vec<Diagnostic>) {
+    for (i, over) in config.namespaces.iter().enumerate() {
+        for id in over.policies.keys().filter(|id| !policies.iter().any(|p| &p.metadata.id == *id)) {
+            let pointer = format!("/namespaces/{i}/policies/{}", id.replace('~', "~0").replace('/', "~1"));
+            problems.push(config.diagnostic(&pointer, format!("no policy with id {id:?} in the bundle")));
+        }
+    }
     for (id, over) in &config.policies {
         let base = format!("/policies/{}", id.replace('~', "~0").replace('/', "~1"));
         let Some(policy) = policies.iter_mut().find(|p| &p.metadata.id == id) else {
@@ -362,7 +379,12 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bundle, Diagnostics> {
+fn compile(
+    root: &Path,
+    layout: Layout,
+    mut policies: Vec<Policy>,
+    namespace_overrides: Vec<NamespaceOverride>,
+) -> Result<Bundle, Diagnostics> {
     let mut engine = regorus::Engine::new();
     add_opa_compatibility(&mut engine);
     let mut problems = Vec::new();
@@ -380,6 +402,18 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
         };
         policy.shares_parameters = crate::rego_text::parameter_reads(&source)
             .is_some_and(|read| read.iter().all(|name| policy.metadata.parameters.contains_key(name)));
+        if policy.metadata.inventory.is_empty()
+            && let Some(offset) = source.find("data.inventory")
+        {
+            let line = source[..offset].matches('\n').count() + 1;
+            let column = offset - source[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+            problems.push(Diagnostic::new(
+                &policy.rego_file,
+                Some(crate::yaml::Position { line, column }),
+                "the policy reads data.inventory: name the kinds it reads under `inventory:` in policy.yaml, \
+                 so that the webhook keeps them in sync",
+            ));
+        }
         let components: Vec<&str> = package.trim_start_matches("data.").split('.').collect();
         if !components.iter().all(|c| is_identifier(c)) {
             problems.push(Diagnostic::in_file(
@@ -461,6 +495,7 @@ fn compile(root: &Path, layout: Layout, mut policies: Vec<Policy>) -> Result<Bun
             engine,
             routes,
             wildcard,
+            namespace_overrides,
         }),
     })
 }

@@ -16,6 +16,10 @@ use crate::yaml::{self, Limits, Node};
 pub struct Config {
     #[serde(default)]
     pub policies: BTreeMap<String, PolicyOverride>,
+    /// Enforcement by namespace label, over the per-policy one: the first entry whose selector
+    /// matches the object's namespace applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<NamespaceOverride>,
     /// Where each override came from, for errors found when it is applied to a bundle.
     #[serde(skip)]
     pub source: Option<SourceMap>,
@@ -30,6 +34,85 @@ pub struct PolicyOverride {
     pub enforcement: Option<Enforcement>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub parameters: serde_json::Map<String, Value>,
+}
+
+/// Enforcement for the namespaces whose labels match a selector, for every policy
+/// (`enforcement`) or for the ones named (`policies`, which win).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceOverride {
+    pub namespace_selector: LabelSelector,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<Enforcement>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, Enforcement>,
+}
+
+impl NamespaceOverride {
+    /// The enforcement this override sets for a policy, if any.
+    pub fn enforcement_of(&self, policy: &str) -> Option<Enforcement> {
+        self.policies.get(policy).copied().or(self.enforcement)
+    }
+}
+
+/// A Kubernetes `metav1.LabelSelector`: every `matchLabels` pair and every expression must hold;
+/// an empty selector matches every namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelRequirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRequirement {
+    pub key: String,
+    pub operator: LabelOperator,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LabelOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl LabelSelector {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| {
+                let value = labels.get(&r.key);
+                match r.operator {
+                    LabelOperator::In => value.is_some_and(|v| r.values.contains(v)),
+                    LabelOperator::NotIn => value.is_none_or(|v| !r.values.contains(v)),
+                    LabelOperator::Exists => value.is_some(),
+                    LabelOperator::DoesNotExist => value.is_none(),
+                }
+            })
+    }
+
+    /// What is wrong with the selector, as the API server would say it, with the field.
+    fn problems(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for (i, r) in self.match_expressions.iter().enumerate() {
+            let needs_values = matches!(r.operator, LabelOperator::In | LabelOperator::NotIn);
+            if needs_values == r.values.is_empty() {
+                let message = if needs_values {
+                    format!("operator {:?} needs at least one value", r.operator)
+                } else {
+                    format!("operator {:?} takes no values", r.operator)
+                };
+                problems.push((format!("matchExpressions/{i}/operator"), message));
+            }
+        }
+        problems
+    }
 }
 
 /// The parsed file, kept to point errors at lines.
@@ -57,7 +140,24 @@ impl Config {
             .map_err(|e| Diagnostic::new(path, Some(e.position), e.message))?;
         let mut config: Config = deserialize_node(path, &root)?;
         config.source = Some(SourceMap { file: path.to_path_buf(), root });
-        Ok(config)
+        let mut problems = Vec::new();
+        for (i, over) in config.namespaces.iter().enumerate() {
+            if over.enforcement.is_none() && over.policies.is_empty() {
+                problems.push(config.diagnostic(
+                    &format!("/namespaces/{i}"),
+                    "a namespace override sets `enforcement`, `policies` or both",
+                ));
+            }
+            for (field, message) in over.namespace_selector.problems() {
+                problems.push(config.diagnostic(&format!("/namespaces/{i}/namespaceSelector/{field}"), message));
+            }
+        }
+        if problems.is_empty() { Ok(config) } else { Err(Diagnostics(problems)) }
+    }
+
+    /// The enforcement the namespace overrides set for a policy in a namespace with these labels.
+    pub fn namespace_enforcement(&self, policy: &str, labels: &BTreeMap<String, String>) -> Option<Enforcement> {
+        namespace_enforcement(&self.namespaces, policy, labels)
     }
 
     /// Points at an override's field, or at the file when the config was built in code.
@@ -66,5 +166,94 @@ impl Config {
             Some(map) => map.diagnostic(pointer, message),
             None => Diagnostic::in_file(Path::new("<configuration>"), message),
         }
+    }
+}
+
+pub(crate) fn namespace_enforcement(
+    overrides: &[NamespaceOverride],
+    policy: &str,
+    labels: &BTreeMap<String, String>,
+) -> Option<Enforcement> {
+    overrides.iter().find(|o| o.namespace_selector.matches(labels)).and_then(|o| o.enforcement_of(policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_first_matching_namespace_override_sets_enforcement() {
+        let config = Config::from_source(
+            Path::new("gatehouse.yaml"),
+            "namespaces:
+  - namespaceSelector:
+      matchLabels: {gatehouse.dev/enforcement: audit}
+    enforcement: audit
+  - namespaceSelector:
+      matchExpressions:
+        - {key: env, operator: In, values: [dev, test]}
+    enforcement: warn
+    policies:
+      require-pdb: audit
+",
+        )
+        .expect("valid");
+        let dev = labels(&[("env", "dev")]);
+        assert_eq!(config.namespace_enforcement("require-probes", &dev), Some(Enforcement::Warn));
+        assert_eq!(config.namespace_enforcement("require-pdb", &dev), Some(Enforcement::Audit));
+        let both = labels(&[("env", "dev"), ("gatehouse.dev/enforcement", "audit")]);
+        assert_eq!(config.namespace_enforcement("require-probes", &both), Some(Enforcement::Audit));
+        assert_eq!(config.namespace_enforcement("require-probes", &labels(&[("env", "prod")])), None);
+        assert_eq!(config.namespace_enforcement("require-probes", &labels(&[])), None);
+    }
+
+    #[test]
+    fn selector_operators_follow_kubernetes() {
+        let selector = |operator: LabelOperator, values: &[&str]| LabelSelector {
+            match_labels: BTreeMap::new(),
+            match_expressions: vec![LabelRequirement {
+                key: "tier".into(),
+                operator,
+                values: values.iter().map(|v| v.to_string()).collect(),
+            }],
+        };
+        let front = labels(&[("tier", "front")]);
+        let none = labels(&[]);
+        assert!(selector(LabelOperator::In, &["front"]).matches(&front));
+        assert!(!selector(LabelOperator::In, &["back"]).matches(&front));
+        assert!(!selector(LabelOperator::NotIn, &["front"]).matches(&front));
+        assert!(selector(LabelOperator::NotIn, &["front"]).matches(&none));
+        assert!(selector(LabelOperator::Exists, &[]).matches(&front));
+        assert!(selector(LabelOperator::DoesNotExist, &[]).matches(&none));
+        assert!(LabelSelector::default().matches(&none));
+    }
+
+    #[test]
+    fn malformed_overrides_are_refused_at_their_line() {
+        let e = Config::from_source(
+            Path::new("gatehouse.yaml"),
+            "namespaces:
+  - namespaceSelector: {matchLabels: {team: a}}
+  - namespaceSelector:
+      matchExpressions:
+        - {key: env, operator: In}
+    enforcement: warn
+",
+        )
+        .expect_err("invalid")
+        .to_string();
+        assert!(e.contains("gatehouse.yaml:2:5: a namespace override sets"), "{e}");
+        assert!(e.contains("gatehouse.yaml:5:22: operator In needs at least one value"), "{e}");
+        let e = Config::from_source(
+            Path::new("g.yaml"),
+            "namespaces:\n  - namespaceSelector: {}\n    enforcement: block\n",
+        )
+        .expect_err("invalid")
+        .to_string();
+        assert!(e.contains("g.yaml:3:5: namespaces[0].enforcement: unknown variant `block`"), "{e}");
     }
 }

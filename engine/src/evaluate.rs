@@ -1,6 +1,8 @@
 //! Evaluation: one review against the policies that target its kind, with the inventory as
 //! `data.inventory`, giving one [`Decision`].
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -35,6 +37,15 @@ pub struct PatchOperation {
 pub struct EvaluationError {
     pub policy: Option<String>,
     pub message: String,
+}
+
+/// One policy evaluated on its own: how long it took and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyTiming {
+    pub policy: String,
+    pub elapsed: Duration,
+    pub violations: usize,
+    pub failed: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -78,6 +89,8 @@ impl Decision {
 pub struct Evaluator {
     bundle: Bundle,
     engine: regorus::Engine,
+    /// Labels of the inventory's namespaces, for the configuration's namespace overrides.
+    namespace_labels: Arc<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl Evaluator {
@@ -91,7 +104,12 @@ impl Evaluator {
         engine
             .eval_rule(format!("data.{}.ready", crate::bundle::GENERATED_PACKAGE))
             .map_err(|e| EvaluationError { policy: None, message: e.to_string() })?;
-        Ok(Evaluator { bundle: bundle.clone(), engine })
+        let namespace_labels = Arc::new(if bundle.namespace_overrides().is_empty() {
+            BTreeMap::new()
+        } else {
+            inventory.namespace_labels()
+        });
+        Ok(Evaluator { bundle: bundle.clone(), engine, namespace_labels })
     }
 
     pub fn bundle(&self) -> &Bundle {
@@ -106,9 +124,60 @@ impl Evaluator {
         });
     }
 
-    /// Evaluates every enabled policy that targets the review's kind.
+    /// Evaluates every enabled policy that targets the review's kind, with the enforcement in
+    /// force in the review's namespace.
     pub fn evaluate(&mut self, review: &Review) -> Decision {
-        let inner = std::sync::Arc::clone(&self.bundle.inner);
+        let mut decision = self.evaluate_routed(review);
+        self.apply_namespace_overrides(review, &mut decision);
+        decision
+    }
+
+    /// The configuration's namespace overrides, by the labels of the review's namespace (a
+    /// Namespace object's own labels); a namespace not in the inventory matches none.
+    fn apply_namespace_overrides(&self, review: &Review, decision: &mut Decision) {
+        let overrides = self.bundle.namespace_overrides();
+        if overrides.is_empty() || decision.violations.is_empty() {
+            return;
+        }
+        let own;
+        let labels = if review.kind() == "Namespace" && review.group().is_empty() {
+            own = review.object_value().map(|o| crate::inventory::labels_of(&o)).unwrap_or_default();
+            &own
+        } else {
+            match review.namespace().and_then(|ns| self.namespace_labels.get(ns)) {
+                Some(labels) => labels,
+                None => return,
+            }
+        };
+        for v in &mut decision.violations {
+            if let Some(enforcement) = crate::config::namespace_enforcement(overrides, &v.policy, labels) {
+                v.enforcement = enforcement;
+            }
+        }
+    }
+
+    /// Evaluates each applicable policy on its own and times it; for metrics, not decisions.
+    pub fn time_policies(&mut self, review: &Review) -> Vec<PolicyTiming> {
+        let members = self.bundle.applicable(review.group(), review.kind());
+        self.engine.set_input(review.input());
+        members
+            .into_iter()
+            .map(|i| {
+                let policy = &self.bundle.inner.policies[i];
+                let started = std::time::Instant::now();
+                let result = self.engine.eval_rule(policy.rule.clone());
+                let elapsed = started.elapsed();
+                let violations = match &result {
+                    Ok(v) => v.as_set().map_or(0, |s| s.len()),
+                    Err(_) => 0,
+                };
+                PolicyTiming { policy: policy.metadata.id.clone(), elapsed, violations, failed: result.is_err() }
+            })
+            .collect()
+    }
+
+    fn evaluate_routed(&mut self, review: &Review) -> Decision {
+        let inner = Arc::clone(&self.bundle.inner);
         if let Some(route) = inner.route(review.group(), review.kind()) {
             let input = match &route.parameters {
                 Some(parameters) => review.input_with(parameters),

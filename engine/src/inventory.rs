@@ -172,6 +172,14 @@ impl Inventory {
         self.len
     }
 
+    /// The labels of every Namespace object in the inventory, by name.
+    pub fn namespace_labels(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let Some(namespaces) = self.cluster.get("v1").and_then(|kinds| kinds.get("Namespace")) else {
+            return BTreeMap::new();
+        };
+        namespaces.iter().map(|(name, object)| (name.clone(), labels_of(object))).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -185,6 +193,20 @@ impl Inventory {
             object([("namespace", regorus::Value::from(namespaces)), ("cluster", versions_value(&self.cluster))]);
         let index = object([("namespace", to_rego(&Value::Object(self.index.clone())))]);
         object([("inventory", inventory), ("inventory_index", index)])
+    }
+}
+
+/// `metadata.labels` of an object, keeping the string values.
+pub fn labels_of(object: &regorus::Value) -> BTreeMap<String, String> {
+    match rego_pointer(object, "/metadata/labels") {
+        Some(regorus::Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| match (k, v) {
+                (regorus::Value::String(k), regorus::Value::String(v)) => Some((k.to_string(), v.to_string())),
+                _ => None,
+            })
+            .collect(),
+        _ => BTreeMap::new(),
     }
 }
 

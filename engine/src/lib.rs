@@ -31,7 +31,7 @@ pub mod yaml;
 pub use bundle::{Bundle, Policy};
 pub use config::Config;
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use evaluate::{Decision, EvaluationError, Evaluator, PatchOperation, Violation};
+pub use evaluate::{Decision, EvaluationError, Evaluator, PatchOperation, PolicyTiming, Violation};
 pub use inventory::Inventory;
 pub use metadata::{Enforcement, Mode, PolicyMetadata, Severity};
 pub use review::{Review, ReviewError};

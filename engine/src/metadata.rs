@@ -142,6 +142,11 @@ pub struct PolicyMetadata {
     pub rego_version: RegoVersion,
     #[serde(default)]
     pub parameters: BTreeMap<String, ParameterSpec>,
+    /// The kinds a cross-resource policy reads from `data.inventory` (Gatekeeper's
+    /// `requires-sync-data`): the webhook watches them in the cluster, and says which policies
+    /// go without when it runs with `--no-cluster`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inventory: Vec<KindTarget>,
     pub remediation: String,
 }
 
@@ -230,6 +235,17 @@ pub fn load(file: &Path, source: &str, folder_name: &str) -> Result<PolicyMetada
             ));
         }
     }
+    for (i, target) in metadata.inventory.iter().enumerate() {
+        let all = |names: &[String]| names.iter().any(|n| n == "*");
+        if target.kinds.is_empty() || target.api_groups.is_empty() || all(&target.kinds) || all(&target.api_groups) {
+            problems.push(Diagnostic::new(
+                file,
+                Some(at(&format!("/inventory/{i}"))),
+                "an inventory entry names its apiGroups (\"\" for the core group) and kinds, without \"*\": \
+                 the webhook watches exactly these",
+            ));
+        }
+    }
     for (name, spec) in &metadata.parameters {
         if let Err((field, message)) = spec.check_definition(name) {
             problems.push(Diagnostic::new(file, Some(at(&format!("/parameters/{name}/{field}"))), message));
@@ -285,6 +301,22 @@ remediation: Set spec.replicas.
         assert_eq!(m.default_parameters()["minReplicas"], 2);
         assert!(m.applies_to("apps", "Deployment"));
         assert!(!m.applies_to("", "Deployment"));
+        assert!(m.inventory.is_empty());
+    }
+
+    #[test]
+    fn inventory_kinds_are_named_without_wildcards() {
+        let with = |entry: &str| GOOD.replace("remediation:", &format!("inventory:\n  - {entry}\nremediation:"));
+        let m = load(
+            Path::new("p/policy.yaml"),
+            &with("{apiGroups: [policy], kinds: [PodDisruptionBudget]}"),
+            "min-replicas",
+        )
+        .expect("valid");
+        assert_eq!(m.inventory[0].kinds, ["PodDisruptionBudget"]);
+        let e = errors(&with("{apiGroups: [\"*\"], kinds: [PodDisruptionBudget]}"));
+        assert!(e[0].starts_with("p/policy.yaml:19:5: "), "{e:?}");
+        assert!(e[0].contains("without \"*\""), "{e:?}");
     }
 
     #[test]

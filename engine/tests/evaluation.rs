@@ -165,7 +165,7 @@ fn the_inventory_is_data_inventory_and_namespace_aware() {
     b.policy(
         "needs-service",
         "package t.needs_service\n\nviolation contains {\"msg\": \"no Service of the same name\"} if {\n\tns := input.review.namespace\n\tnot data.inventory.namespace[ns].v1.Service[input.review.object.metadata.name]\n}\n",
-        "",
+        "inventory:\n  - apiGroups: [\"\"]\n    kinds: [Service]\n",
     );
     let bundle = bundle(&b);
     let web = deployment("web", json!({}));
@@ -247,4 +247,57 @@ fn policies_sharing_a_kind_each_see_only_their_own_parameters() {
         evaluator.evaluate(&review(deployment("web", json!({})))).violations.into_iter().map(|v| v.message).collect();
     messages.sort();
     assert_eq!(messages, ["one 1", "three 1", "two 2", "unset", "whole {\"limit\": 9}"]);
+}
+
+#[test]
+fn namespace_labels_override_enforcement_per_policy() {
+    let b = TempBundle::new();
+    b.policy("replicas", PARAMETERISED, PARAMETER_YAML);
+    b.policy("team-label", &team_label_rego("t.team_label"), "");
+    let config = Config::from_source(
+        Path::new("gatehouse.yaml"),
+        "namespaces:
+  - namespaceSelector: {matchLabels: {stage: legacy}}
+    enforcement: warn
+    policies: {replicas: audit}
+",
+    )
+    .expect("config");
+    let tuned = Bundle::load(b.path(), &config).expect("loads");
+    let enforcement_in = |labels: serde_json::Value| {
+        let mut inventory = Inventory::new();
+        inventory
+            .add(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}}), "");
+        let mut evaluator = Evaluator::new(&tuned, &inventory).expect("evaluator");
+        let decision = evaluator.evaluate(&review(deployment("web", json!({}))));
+        decision.violations.iter().map(|v| (v.policy.clone(), v.enforcement)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        enforcement_in(json!({"stage": "legacy"})),
+        [("replicas".to_string(), Enforcement::Audit), ("team-label".to_string(), Enforcement::Warn)]
+    );
+    assert_eq!(
+        enforcement_in(json!({"stage": "prod"})),
+        [("replicas".to_string(), Enforcement::Deny), ("team-label".to_string(), Enforcement::Deny)]
+    );
+
+    let unknown = Config::from_source(
+        Path::new("gatehouse.yaml"),
+        "namespaces:\n  - namespaceSelector: {}\n    policies: {no-such-policy: warn}\n",
+    )
+    .expect("parses");
+    let e = Bundle::load(b.path(), &unknown).expect_err("unknown policy").to_string();
+    assert!(e.contains("gatehouse.yaml:3:16: no policy with id \"no-such-policy\""), "{e}");
+}
+
+#[test]
+fn a_policy_reading_the_inventory_must_declare_its_kinds() {
+    let b = TempBundle::new();
+    b.policy(
+        "needs-pdb",
+        "package t.needs_pdb\n\nviolation contains {\"msg\": \"none\"} if {\n\tcount(data.inventory.namespace.shop) == 0\n}\n",
+        "",
+    );
+    let e = Bundle::load(b.path(), &Config::default()).expect_err("undeclared").to_string();
+    assert!(e.contains("policy.rego:4:8: the policy reads data.inventory"), "{e}");
 }
