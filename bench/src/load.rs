@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use gatehouse_engine::{Bundle, Config, Evaluator, Inventory};
-use policy_webhook::admission::Safety;
-use policy_webhook::server::{AppState, Metrics, router};
+use gatehouse_engine::{Bundle, Config};
+use policy_webhook::server::{AppState, router};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -77,13 +76,7 @@ pub async fn run(bundle_dir: &Path, connections: usize, duration: Duration, seed
     let dir = tempfile::tempdir()?;
     let certificate = policy_webhook::dev::certificate(dir.path(), &["localhost".to_string()])?;
     let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow!("{e}"))?;
-    let state = Arc::new(AppState {
-        evaluator: Evaluator::new(&bundle, &Inventory::new()).map_err(|e| anyhow!("{e}"))?,
-        safety: Safety::new("gatehouse-system"),
-        fail_open: false,
-        permits: Arc::new(tokio::sync::Semaphore::new(64)),
-        metrics: Metrics::default(),
-    });
+    let state = Arc::new(AppState::for_bundle(&bundle, "gatehouse-system", false, 64).map_err(|e| anyhow!("{e}"))?);
     let config = policy_webhook::tls::server_config(&certificate.cert, &certificate.key)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address: SocketAddr = listener.local_addr()?;

@@ -100,6 +100,7 @@ pub struct Outcome {
     pub decision: &'static str,
     pub response: Value,
     pub denied: Vec<Violation>,
+    pub warned: Vec<Violation>,
     pub audited: Vec<Violation>,
 }
 
@@ -116,6 +117,7 @@ pub fn exempt(uid: &str) -> Outcome {
         decision: "exempt",
         response: envelope(uid, json!({"allowed": true})),
         denied: Vec::new(),
+        warned: Vec::new(),
         audited: Vec::new(),
     }
 }
@@ -132,6 +134,7 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
         decision: "error",
         response: envelope(uid, response),
         denied: Vec::new(),
+        warned: Vec::new(),
         audited: Vec::new(),
     }
 }
@@ -183,9 +186,8 @@ pub fn decide(
     let counts = |v: &&Violation| !waived.contains(&v.policy);
     let denied: Vec<Violation> = decision.with_enforcement(Enforcement::Deny).filter(counts).cloned().collect();
     let audited: Vec<Violation> = decision.with_enforcement(Enforcement::Audit).filter(counts).cloned().collect();
-    warnings.extend(
-        decision.with_enforcement(Enforcement::Warn).filter(counts).map(|v| format!("gatehouse: {}", describe(v))),
-    );
+    let warned: Vec<Violation> = decision.with_enforcement(Enforcement::Warn).filter(counts).cloned().collect();
+    warnings.extend(warned.iter().map(|v| format!("gatehouse: {}", describe(v))));
     let subject = format!(
         "{} {}{}",
         review.kind(),
@@ -201,7 +203,14 @@ pub fn decide(
             if !warnings.is_empty() {
                 response["warnings"] = json!(warnings);
             }
-            Outcome { allowed: false, decision: "denied", response: envelope(&request.uid, response), denied, audited }
+            Outcome {
+                allowed: false,
+                decision: "denied",
+                response: envelope(&request.uid, response),
+                denied,
+                warned,
+                audited,
+            }
         }
         Endpoint::Validate => {
             let mut response = json!({"allowed": true});
@@ -209,7 +218,14 @@ pub fn decide(
             if !warnings.is_empty() {
                 response["warnings"] = json!(warnings);
             }
-            Outcome { allowed: true, decision: decided, response: envelope(&request.uid, response), denied, audited }
+            Outcome {
+                allowed: true,
+                decision: decided,
+                response: envelope(&request.uid, response),
+                denied,
+                warned,
+                audited,
+            }
         }
         Endpoint::Mutate => {
             // A policy the object waives for itself does not patch it either.
@@ -232,8 +248,10 @@ pub fn decide(
                 allowed: true,
                 decision: decided,
                 response: envelope(&request.uid, response),
+                // The validating call reports violations; counting them here too would double them.
                 denied: Vec::new(),
-                audited,
+                warned: Vec::new(),
+                audited: Vec::new(),
             }
         }
     }

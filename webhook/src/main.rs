@@ -6,9 +6,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use gatehouse_engine::{Bundle, Config, Evaluator, Inventory};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use gatehouse_engine::Inventory;
 use policy_webhook::admission::Safety;
-use policy_webhook::server::{AppState, Metrics, router};
+use policy_webhook::cluster::{ClusterInventory, kinds_needed, policies_reading_inventory};
+use policy_webhook::generation::{self, BundleSource, InventorySource, InventoryState, Live, Reloader};
+use policy_webhook::server::{AppState, router};
 
 // Evaluation allocates and frees many small values: mimalloc measured 25-30% faster.
 #[global_allocator]
@@ -36,7 +42,7 @@ struct Cli {
     #[arg(long, default_value_t = 64)]
     max_in_flight: usize,
     /// PEM certificate chain to serve; read again when it changes on disk.
-    #[arg(long, requires = "tls_key", required_unless_present_any = ["insecure_http", "dev"])]
+    #[arg(long, requires = "tls_key", required_unless_present_any = ["insecure_http", "dev", "print_rbac"])]
     tls_cert: Option<PathBuf>,
     /// PEM private key of the certificate.
     #[arg(long, requires = "tls_cert")]
@@ -52,6 +58,40 @@ struct Cli {
     /// cluster's containers that is not 127.0.0.1; give the host's address).
     #[arg(long, default_value = "https://127.0.0.1:8443")]
     dev_url: String,
+    /// Run without cluster access: no inventory is watched, and the policies that read one are
+    /// evaluated without it (they are listed at start and on /readyz).
+    #[arg(long)]
+    no_cluster: bool,
+    /// How often the bundle directory and configuration are checked for changes, and the
+    /// inventory for new objects, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    reload_interval: u64,
+    /// Evaluate one review in N again, policy by policy, for the per-policy timing metrics (0: never).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    policy_timing_every: u64,
+    /// Log lines as text or as one JSON object each; RUST_LOG filters them (default info).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Print the read-only ClusterRole and ClusterRoleBinding the inventory needs for this
+    /// bundle (service account `gatehouse-webhook` in --namespace), and exit.
+    #[arg(long)]
+    print_rbac: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
 }
 
 async fn terminated() {
@@ -72,29 +112,67 @@ async fn terminated() {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> ExitCode {
     gatehouse_engine::quiet_library_backtraces();
     let cli = Cli::parse();
-    let config = match &cli.config {
-        Some(path) => Config::from_file(path).map_err(|e| anyhow::anyhow!("invalid configuration\n{e}"))?,
-        None => Config::default(),
+    init_logging(cli.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("policy-webhook: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut source = BundleSource::new(&cli.bundle, cli.config.as_deref());
+    let bundle = source.load().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if cli.print_rbac {
+        print!("{}", policy_webhook::cluster::rbac(&kinds_needed(&bundle), &cli.namespace));
+        return Ok(());
+    }
+    let (inventory, state): (Option<Arc<dyn InventorySource>>, InventoryState) = if cli.no_cluster {
+        let without = policies_reading_inventory(&bundle);
+        if !without.is_empty() {
+            tracing::warn!(
+                policies = %without.join(", "),
+                "--no-cluster: these policies read an inventory and are evaluated without one"
+            );
+        }
+        (None, InventoryState::Off { without })
+    } else {
+        let client = kube::Client::try_default().await.context(
+            "no cluster access (in-cluster service account or kubeconfig); run with --no-cluster to evaluate without an inventory",
+        )?;
+        let kinds = kinds_needed(&bundle);
+        let cluster = ClusterInventory::start(client, &kinds).await?;
+        let state = cluster.state();
+        (Some(Arc::new(cluster)), state)
     };
-    let bundle = Bundle::load(&cli.bundle, &config)
-        .map_err(|e| anyhow::anyhow!("the policy bundle {} does not load\n{e}", cli.bundle.display()))?;
-    let evaluator = Evaluator::new(&bundle, &Inventory::new()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let state = Arc::new(AppState {
-        evaluator,
-        safety: Safety::new(&cli.namespace),
-        fail_open: cli.fail_open,
-        permits: Arc::new(tokio::sync::Semaphore::new(cli.max_in_flight.max(1))),
-        metrics: Metrics::default(),
-    });
+    let first = generation::build(1, &bundle, &Inventory::new(), 0).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let live = Arc::new(Live::new(first, &cli.bundle, state));
+    let mut app = AppState::new(Arc::clone(&live), Safety::new(&cli.namespace), cli.fail_open, cli.max_in_flight);
+    app.policy_timing_every = cli.policy_timing_every;
+    let state = Arc::new(app);
+    let stop = Arc::new(AtomicBool::new(false));
+    let reloader = Reloader::new(source, bundle.clone(), inventory, Arc::clone(&live));
+    let reloader = reloader
+        .spawn(Duration::from_millis(cli.reload_interval.max(100)), Arc::clone(&stop))
+        .context("cannot start the reloader")?;
+    let served = serve(&cli, state, bundle.policies().iter().filter(|p| p.enabled).count()).await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = tokio::task::spawn_blocking(move || reloader.join()).await;
+    served
+}
+
+async fn serve(cli: &Cli, state: Arc<AppState>, policies: usize) -> Result<()> {
     let dev_port =
         cli.dev_url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse::<u16>().ok()).unwrap_or(8443);
     let listen =
         cli.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], if cli.dev { dev_port } else { 8080 })));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let policies = bundle.policies().len();
     if cli.dev {
         let host =
             cli.dev_url.split("://").nth(1).unwrap_or("localhost").split([':', '/']).next().unwrap_or("localhost");
@@ -106,7 +184,7 @@ async fn main() -> Result<()> {
         );
         print!("{}", policy_webhook::dev::webhook_configurations(&cli.dev_url, &certificate.ca_bundle));
         let config = policy_webhook::tls::server_config(&certificate.cert, &certificate.key)?;
-        eprintln!("policy-webhook --dev: {policies} policies, listening on https://{listen} for {}", cli.dev_url);
+        tracing::info!(policies, address = %listen, url = %cli.dev_url, "policy-webhook --dev listening (HTTPS, self-signed)");
         policy_webhook::tls::serve(listener, config, router(state), terminated()).await;
         let _ = std::fs::remove_dir_all(dir);
         return Ok(());
@@ -114,13 +192,14 @@ async fn main() -> Result<()> {
     match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => {
             let config = policy_webhook::tls::server_config(cert, key)?;
-            eprintln!("policy-webhook: {policies} policies, listening on https://{listen}");
+            tracing::info!(policies, address = %listen, "policy-webhook listening (HTTPS)");
             policy_webhook::tls::serve(listener, config, router(state), terminated()).await;
         }
         _ => {
-            eprintln!("policy-webhook: {policies} policies, listening on http://{listen} (insecure HTTP)");
+            tracing::warn!(policies, address = %listen, "policy-webhook listening on insecure HTTP");
             axum::serve(listener, router(state)).with_graceful_shutdown(terminated()).await?;
         }
     }
+    tracing::info!("stopped");
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! API server's deadline, and answer.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -13,12 +13,13 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use gatehouse_engine::Evaluator;
 use gatehouse_engine::waivers::Date;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::admission::{self, Endpoint, Outcome, Safety};
+use crate::generation::Live;
+pub use crate::metrics::Metrics;
 
 /// Largest AdmissionReview accepted. The API server caps objects at about 3 MiB; a review holds
 /// the object and the old object.
@@ -31,13 +32,47 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const ANSWER_MARGIN: Duration = Duration::from_millis(250);
 
 pub struct AppState {
-    pub evaluator: Evaluator,
+    pub live: Arc<Live>,
     pub safety: Safety,
     /// Admits when a request cannot be judged in time (Ignore) rather than denying it (Fail).
     pub fail_open: bool,
     /// Bounds the reviews evaluated at once.
     pub permits: Arc<Semaphore>,
     pub metrics: Metrics,
+    /// Every how many reviews one is evaluated again policy by policy for the timing metrics
+    /// (after it is answered); 0 never.
+    pub policy_timing_every: u64,
+    reviews: AtomicU64,
+}
+
+impl AppState {
+    pub fn new(live: Arc<Live>, safety: Safety, fail_open: bool, max_in_flight: usize) -> AppState {
+        AppState {
+            live,
+            safety,
+            fail_open,
+            permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            metrics: Metrics::default(),
+            policy_timing_every: 100,
+            reviews: AtomicU64::new(0),
+        }
+    }
+}
+
+impl AppState {
+    /// A state serving one bundle without a cluster inventory and without reloads (tests,
+    /// benchmarks).
+    pub fn for_bundle(
+        bundle: &gatehouse_engine::Bundle,
+        own_namespace: &str,
+        fail_open: bool,
+        max_in_flight: usize,
+    ) -> Result<AppState, crate::generation::LoadError> {
+        let first = crate::generation::build(1, bundle, &gatehouse_engine::Inventory::new(), 0)?;
+        let without = crate::cluster::policies_reading_inventory(bundle);
+        let live = Live::new(first, bundle.root(), crate::generation::InventoryState::Off { without });
+        Ok(AppState::new(Arc::new(live), Safety::new(own_namespace), fail_open, max_in_flight))
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -46,71 +81,32 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Prometheus counters and a latency histogram with sub-millisecond buckets.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, String), u64>>,
-    latency_buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_micros: AtomicU64,
-}
-
-const BUCKETS: [f64; 12] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0];
-
-impl Metrics {
-    fn record(&self, endpoint: &str, outcome: &str, kind: &str, elapsed: Duration) {
-        if let Ok(mut map) = self.requests.lock() {
-            *map.entry((endpoint.to_string(), outcome.to_string(), kind.to_string())).or_default() += 1;
-        }
-        let seconds = elapsed.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-    }
-
-    pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# HELP gatehouse_admission_requests_total Admission reviews by endpoint, decision and kind.\n# TYPE gatehouse_admission_requests_total counter\n",
-        );
-        if let Ok(map) = self.requests.lock() {
-            for ((endpoint, decision, kind), n) in map.iter() {
-                out.push_str(&format!(
-                    "gatehouse_admission_requests_total{{endpoint=\"{endpoint}\",decision=\"{decision}\",kind=\"{kind}\"}} {n}\n"
-                ));
-            }
-        }
-        out.push_str("# HELP gatehouse_admission_duration_seconds Time to answer an admission review.\n# TYPE gatehouse_admission_duration_seconds histogram\n");
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            let n = self.latency_buckets[i].load(Ordering::Relaxed);
-            out.push_str(&format!("gatehouse_admission_duration_seconds_bucket{{le=\"{bound}\"}} {n}\n"));
-        }
-        let count = self.latency_count.load(Ordering::Relaxed);
-        out.push_str(&format!("gatehouse_admission_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"));
-        let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        out.push_str(&format!(
-            "gatehouse_admission_duration_seconds_sum {sum}\ngatehouse_admission_duration_seconds_count {count}\n"
-        ));
-        out
-    }
-}
-
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/validate", post(|s, q, b| review(s, q, b, Endpoint::Validate)))
         .route("/mutate", post(|s, q, b| review(s, q, b, Endpoint::Mutate)))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let text = state.metrics.render(&state.live.counters());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// 200 once ready, 503 before; the body says why, one line per part.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let readiness = state.live.readiness();
+    let status = if readiness.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut body = String::from(if readiness.ready { "ok\n" } else { "not ready\n" });
+    for line in readiness.detail {
+        body.push_str(&line);
+        body.push('\n');
+    }
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 /// `?timeout=10s`, as the API server appends it.
@@ -154,22 +150,47 @@ async fn review(
         }
     };
     let kind = request.review.kind().to_string();
+    let (namespace, object_name, operation, dry_run) = (
+        request.review.namespace().unwrap_or("").to_string(),
+        request.review.name().to_string(),
+        request.review.operation().to_string(),
+        request.dry_run,
+    );
     let outcome = if state.safety.exempt(request.review.group(), &kind, request.review.namespace()).is_some() {
         admission::exempt(&request.uid)
     } else {
         let budget = deadline(&query);
         judge(&state, request, endpoint, budget).await
     };
+    let uid = outcome.response["response"]["uid"].as_str().unwrap_or("");
     if outcome.decision == "denied" {
         let reasons: Vec<String> = outcome.denied.iter().map(|v| format!("{}: {}", v.policy, v.message)).collect();
-        let uid = outcome.response["response"]["uid"].as_str().unwrap_or("");
-        tracing::info!(uid, kind = %kind, reasons = %reasons.join("; "), "denied");
+        tracing::info!(uid, kind = %kind, namespace = %namespace, name = %object_name, operation = %operation, dry_run, reasons = %reasons.join("; "), "denied");
     }
     for v in &outcome.audited {
-        tracing::info!(policy = %v.policy, kind = %kind, message = %v.message, "audit");
+        tracing::info!(uid, policy = %v.policy, kind = %kind, namespace = %namespace, name = %object_name, dry_run, message = %v.message, "audit");
+    }
+    for (violations, enforcement) in [(&outcome.denied, "deny"), (&outcome.warned, "warn"), (&outcome.audited, "audit")]
+    {
+        for v in violations {
+            state.metrics.violation(&v.policy, enforcement);
+        }
     }
     state.metrics.record(name, outcome.decision, &kind, started.elapsed());
     ([(header::CONTENT_TYPE, "application/json")], outcome.response.to_string()).into_response()
+}
+
+/// Evaluates the review again policy by policy, after it was answered and only when a permit is
+/// free, for the per-policy timing metrics.
+fn time_policies(state: &Arc<AppState>, mut evaluator: gatehouse_engine::Evaluator, request: admission::Request) {
+    let Ok(permit) = Arc::clone(&state.permits).try_acquire_owned() else { return };
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || {
+        evaluator.set_time_limit(Duration::from_secs(2));
+        let timings = evaluator.time_policies(&request.review);
+        state.metrics.policy_timings(&timings);
+        drop(permit);
+    });
 }
 
 /// Evaluates on the blocking pool with a permit, and answers by the failure policy when the
@@ -181,16 +202,24 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
         return admission::failure(&uid, "too many reviews in flight to answer in time", state.fail_open);
     };
     let remaining = budget.saturating_sub(started.elapsed());
-    let mut evaluator = state.evaluator.clone();
+    let generation = state.live.current();
+    let mut evaluator = generation.evaluator.clone();
     evaluator.set_time_limit(remaining);
     let fail_open = state.fail_open;
+    let every = state.policy_timing_every;
+    let sample = every > 0 && state.reviews.fetch_add(1, Ordering::Relaxed).is_multiple_of(every);
     let task = tokio::task::spawn_blocking(move || {
         let outcome = admission::decide(&mut evaluator, &request, endpoint, Date::today(), fail_open);
         drop(permit);
-        outcome
+        (outcome, sample.then_some((evaluator, request)))
     });
     match tokio::time::timeout(remaining, task).await {
-        Ok(Ok(outcome)) => outcome,
+        Ok(Ok((outcome, sampled))) => {
+            if let Some((evaluator, request)) = sampled {
+                time_policies(state, evaluator, request);
+            }
+            outcome
+        }
         Ok(Err(_)) => admission::failure(&uid, "the evaluation failed unexpectedly", state.fail_open),
         Err(_) => admission::failure(
             &uid,

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use gatehouse_engine::{Bundle, Config, Evaluator, Inventory};
-use policy_webhook::admission::Safety;
-use policy_webhook::server::{AppState, Metrics, router};
+use gatehouse_engine::{Bundle, Config};
+use policy_webhook::server::{AppState, router};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,13 +35,7 @@ async fn start(
     key: &Path,
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let bundle = Bundle::load(bundle, &Config::default()).expect("bundle");
-    let state = Arc::new(AppState {
-        evaluator: Evaluator::new(&bundle, &Inventory::new()).expect("evaluator"),
-        safety: Safety::new("gatehouse-system"),
-        fail_open: false,
-        permits: Arc::new(tokio::sync::Semaphore::new(4)),
-        metrics: Metrics::default(),
-    });
+    let state = Arc::new(AppState::for_bundle(&bundle, "gatehouse-system", false, 4).expect("state"));
     let config = policy_webhook::tls::server_config(cert, key).expect("TLS config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");

@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
-use gatehouse_engine::{Bundle, Config, Evaluator, Inventory};
+use gatehouse_engine::{Bundle, Config};
 use http_body_util::BodyExt;
-use policy_webhook::admission::Safety;
-use policy_webhook::server::{AppState, Metrics, router};
+use policy_webhook::server::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -21,13 +20,7 @@ fn repo() -> PathBuf {
 fn state_with(bundle: &Path, config: &str, fail_open: bool) -> Arc<AppState> {
     let config = Config::from_source(Path::new("gatehouse.yaml"), config).expect("config");
     let bundle = Bundle::load(bundle, &config).expect("bundle");
-    Arc::new(AppState {
-        evaluator: Evaluator::new(&bundle, &Inventory::new()).expect("evaluator"),
-        safety: Safety::new("gatehouse-system"),
-        fail_open,
-        permits: Arc::new(tokio::sync::Semaphore::new(4)),
-        metrics: Metrics::default(),
-    })
+    Arc::new(AppState::for_bundle(&bundle, "gatehouse-system", fail_open, 4).expect("state"))
 }
 
 fn state() -> Arc<AppState> {

@@ -1,0 +1,264 @@
+//! The cluster inventory: the kinds the policies declare under `inventory:` (and Namespaces,
+//! for the configuration's namespace overrides), listed and watched through kube reflectors
+//! with read-only access, and handed to the reloader as snapshots.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use futures::StreamExt;
+use gatehouse_engine::{Bundle, Inventory};
+use kube::api::{Api, DynamicObject};
+use kube::discovery::{ApiResource, Discovery, verbs};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+
+use crate::generation::{InventorySource, InventoryState};
+
+/// A kind to watch: its API group ("" for the core group) and kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WatchedKind {
+    pub group: String,
+    pub kind: String,
+}
+
+impl std::fmt::Display for WatchedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.group.is_empty() { write!(f, "{}", self.kind) } else { write!(f, "{}.{}", self.kind, self.group) }
+    }
+}
+
+/// The kinds a bundle needs in its inventory: every enabled policy's `inventory:` entries, and
+/// Namespaces when the configuration overrides enforcement by namespace label.
+pub fn kinds_needed(bundle: &Bundle) -> BTreeSet<WatchedKind> {
+    let mut kinds = BTreeSet::new();
+    for policy in bundle.inventory_policies() {
+        for target in &policy.metadata.inventory {
+            for group in &target.api_groups {
+                for kind in &target.kinds {
+                    kinds.insert(WatchedKind { group: group.clone(), kind: kind.clone() });
+                }
+            }
+        }
+    }
+    if !bundle.namespace_overrides().is_empty() {
+        kinds.insert(WatchedKind { group: String::new(), kind: "Namespace".into() });
+    }
+    kinds
+}
+
+/// The enabled policies that read an inventory, by id: what `--no-cluster` evaluates without one.
+pub fn policies_reading_inventory(bundle: &Bundle) -> Vec<String> {
+    bundle.inventory_policies().map(|p| p.metadata.id.clone()).collect()
+}
+
+#[derive(Debug)]
+struct Watched {
+    resource: ApiResource,
+    store: Store<DynamicObject>,
+    synced: Arc<AtomicBool>,
+}
+
+/// The reflectors' stores, and a revision that grows with every event they apply.
+#[derive(Debug)]
+pub struct ClusterInventory {
+    watched: Vec<Watched>,
+    missing: Vec<WatchedKind>,
+    revision: Arc<AtomicU64>,
+}
+
+/// What stops the inventory from starting.
+#[derive(Debug)]
+pub struct ClusterError(pub String);
+
+impl std::fmt::Display for ClusterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ClusterError {}
+
+impl ClusterInventory {
+    /// Resolves the kinds through API discovery (the preferred version of each group) and starts
+    /// one watch per kind on the current runtime. A kind the cluster does not serve (a CRD that
+    /// is not installed) is reported and skipped.
+    pub async fn start(client: Client, kinds: &BTreeSet<WatchedKind>) -> Result<ClusterInventory, ClusterError> {
+        let groups: BTreeSet<&str> = kinds.iter().map(|k| k.group.as_str()).collect();
+        let groups: Vec<&str> = groups.into_iter().collect();
+        let discovery = Discovery::new(client.clone())
+            .filter(&groups)
+            .run()
+            .await
+            .map_err(|e| ClusterError(format!("API discovery failed: {e}")))?;
+        let revision = Arc::new(AtomicU64::new(1));
+        let mut watched = Vec::new();
+        let mut missing = Vec::new();
+        for wanted in kinds {
+            let found = discovery.get(&wanted.group).and_then(|g| g.recommended_kind(&wanted.kind));
+            let Some((resource, capabilities)) = found else {
+                tracing::warn!(kind = %wanted, "the cluster does not serve this kind; policies reading it see none");
+                missing.push(wanted.clone());
+                continue;
+            };
+            if !capabilities.supports_operation(verbs::LIST) || !capabilities.supports_operation(verbs::WATCH) {
+                tracing::warn!(kind = %wanted, "the cluster does not list and watch this kind; policies reading it see none");
+                missing.push(wanted.clone());
+                continue;
+            }
+            watched.push(watch(client.clone(), resource, Arc::clone(&revision)));
+        }
+        Ok(ClusterInventory { watched, missing, revision })
+    }
+
+    fn pending(&self) -> Vec<String> {
+        self.watched
+            .iter()
+            .filter(|w| !w.synced.load(Ordering::Acquire))
+            .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
+            .collect()
+    }
+}
+
+/// Starts the reflector of one kind. Managed fields are dropped before objects are stored:
+/// they are most of an object's size and no policy reads them.
+fn watch(client: Client, resource: ApiResource, revision: Arc<AtomicU64>) -> Watched {
+    let writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
+    let store = writer.as_reader();
+    let synced = Arc::new(AtomicBool::new(false));
+    let api: Api<DynamicObject> = Api::all_with(client, &resource);
+    let stream = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(|object| object.managed_fields_mut().clear())
+        .reflect(writer);
+    let kind = format!("{} ({})", resource.kind, resource.api_version);
+    let flag = Arc::clone(&synced);
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(watcher::Event::InitDone) => {
+                    flag.store(true, Ordering::Release);
+                    revision.fetch_add(1, Ordering::AcqRel);
+                    tracing::info!(kind = %kind, "inventory synced");
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
+                Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+                    revision.fetch_add(1, Ordering::AcqRel);
+                }
+                Err(e) => tracing::warn!(kind = %kind, error = %e, "inventory watch failed; retrying"),
+            }
+        }
+    });
+    Watched { resource, store, synced }
+}
+
+impl InventorySource for ClusterInventory {
+    fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
+    /// Every stored object, with the apiVersion and kind a list response leaves out.
+    fn snapshot(&self) -> Inventory {
+        let mut inventory = Inventory::new();
+        for w in &self.watched {
+            for object in w.store.state() {
+                let Ok(mut value) = serde_json::to_value(object.as_ref()) else { continue };
+                value["apiVersion"] = serde_json::Value::String(w.resource.api_version.clone());
+                value["kind"] = serde_json::Value::String(w.resource.kind.clone());
+                inventory.add(&value, "default");
+            }
+        }
+        inventory
+    }
+
+    fn state(&self) -> InventoryState {
+        let pending = self.pending();
+        if pending.is_empty() {
+            InventoryState::Synced {
+                kinds: self
+                    .watched
+                    .iter()
+                    .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
+                    .collect(),
+                missing: self.missing.iter().map(ToString::to_string).collect(),
+            }
+        } else {
+            InventoryState::Syncing { pending }
+        }
+    }
+}
+
+/// The resource name of a kind, as the API server forms it for the built-in kinds
+/// (`NetworkPolicy` -> `networkpolicies`).
+pub fn plural(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if let Some(stem) = lower.strip_suffix('y').filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u'])) {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh") {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+/// The read-only access the inventory needs: get, list and watch on exactly the watched kinds.
+pub fn rbac(kinds: &BTreeSet<WatchedKind>, namespace: &str) -> String {
+    let mut rules = String::new();
+    for kind in kinds {
+        rules.push_str(&format!(
+            "  - apiGroups: [\"{}\"]\n    resources: [\"{}\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n",
+            kind.group,
+            plural(&kind.kind)
+        ));
+    }
+    if rules.is_empty() {
+        rules.push_str("  []\n");
+    }
+    format!(
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: gatehouse-webhook-inventory
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+rules:
+{rules}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: gatehouse-webhook-inventory
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: gatehouse-webhook-inventory
+subjects:
+  - kind: ServiceAccount
+    name: gatehouse-webhook
+    namespace: {namespace}
+"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_kinds_pluralise_as_the_api_server_does() {
+        for (kind, resource) in [
+            ("PodDisruptionBudget", "poddisruptionbudgets"),
+            ("NetworkPolicy", "networkpolicies"),
+            ("HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+            ("Namespace", "namespaces"),
+            ("Ingress", "ingresses"),
+            ("Gateway", "gateways"),
+            ("Service", "services"),
+        ] {
+            assert_eq!(plural(kind), resource);
+        }
+    }
+}
