@@ -198,7 +198,10 @@ impl Live {
 pub struct BundleSource {
     pub dir: PathBuf,
     pub config: Option<PathBuf>,
+    /// Of the files last loaded.
     fingerprint: u64,
+    /// Of the files at the last look, to load only what has stopped changing.
+    seen: u64,
 }
 
 /// Why a bundle could not be loaded, as the operator should read it.
@@ -215,8 +218,10 @@ impl std::error::Error for LoadError {}
 
 impl BundleSource {
     pub fn new(dir: &Path, config: Option<&Path>) -> BundleSource {
-        let mut source = BundleSource { dir: dir.to_path_buf(), config: config.map(Path::to_path_buf), fingerprint: 0 };
+        let mut source =
+            BundleSource { dir: dir.to_path_buf(), config: config.map(Path::to_path_buf), fingerprint: 0, seen: 0 };
         source.fingerprint = source.current_fingerprint();
+        source.seen = source.fingerprint;
         source
     }
 
@@ -237,17 +242,24 @@ impl BundleSource {
         hasher.finish()
     }
 
-    /// True when a file changed since the last [`BundleSource::load`] or [`BundleSource::changed`].
+    /// True when the files differ from those last loaded and have not changed since the
+    /// previous look: a directory still being written (several files, or one file in parts)
+    /// is loaded once it has settled.
     pub fn changed(&mut self) -> bool {
         let now = self.current_fingerprint();
-        let changed = now != self.fingerprint;
-        self.fingerprint = now;
-        changed
+        let settled = now == self.seen;
+        self.seen = now;
+        if settled && now != self.fingerprint {
+            self.fingerprint = now;
+            return true;
+        }
+        false
     }
 
     /// Loads and compiles the configuration and bundle as they are now.
     pub fn load(&mut self) -> Result<Bundle, LoadError> {
         self.fingerprint = self.current_fingerprint();
+        self.seen = self.fingerprint;
         let config = match &self.config {
             Some(path) => Config::from_file(path).map_err(|e| LoadError(format!("invalid configuration\n{e}")))?,
             None => Config::default(),

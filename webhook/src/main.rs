@@ -173,6 +173,7 @@ async fn serve(cli: &Cli, state: Arc<AppState>, policies: usize) -> Result<()> {
     let listen =
         cli.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], if cli.dev { dev_port } else { 8080 })));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = listener.local_addr().unwrap_or(listen);
     if cli.dev {
         let host =
             cli.dev_url.split("://").nth(1).unwrap_or("localhost").split([':', '/']).next().unwrap_or("localhost");

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use gatehouse_engine::{Bundle, Config};
+use policy_webhook::admission::Safety;
+use policy_webhook::generation::{self, BundleSource, InventoryState, Live, Reloader};
 use policy_webhook::server::{AppState, router};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
@@ -36,6 +40,14 @@ async fn start(
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let bundle = Bundle::load(bundle, &Config::default()).expect("bundle");
     let state = Arc::new(AppState::for_bundle(&bundle, "gatehouse-system", false, 4).expect("state"));
+    start_with(state, cert, key).await
+}
+
+async fn start_with(
+    state: Arc<AppState>,
+    cert: &Path,
+    key: &Path,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let config = policy_webhook::tls::server_config(cert, key).expect("TLS config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -61,10 +73,10 @@ async fn connect(address: SocketAddr, trusted: &[&Certificate]) -> TlsStream<tok
     connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("TLS handshake")
 }
 
-/// One HTTP/1.1 exchange on a kept-alive connection.
-async fn exchange(stream: &mut TlsStream<tokio::net::TcpStream>, path: &str, body: &[u8]) -> (u16, Value) {
+/// One HTTP/1.1 request on a kept-alive connection: status and body text.
+async fn send(stream: &mut TlsStream<tokio::net::TcpStream>, method: &str, path: &str, body: &[u8]) -> (u16, String) {
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("write");
@@ -83,9 +95,15 @@ async fn exchange(stream: &mut TlsStream<tokio::net::TcpStream>, path: &str, bod
             .expect("content-length");
         if buffer.len() >= end + 4 + length {
             let status = head[9..12].parse().expect("status");
-            return (status, serde_json::from_slice(&buffer[end + 4..end + 4 + length]).expect("JSON"));
+            return (status, String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned());
         }
     }
+}
+
+/// POSTs a review and reads the JSON answer.
+async fn exchange(stream: &mut TlsStream<tokio::net::TcpStream>, path: &str, body: &[u8]) -> (u16, Value) {
+    let (status, text) = send(stream, "POST", path, body).await;
+    (status, serde_json::from_str(&text).expect("JSON"))
 }
 
 fn captured_body() -> Vec<u8> {
@@ -158,4 +176,90 @@ async fn shutdown_finishes_the_request_in_flight() {
     assert_eq!(answer["response"]["uid"], "u-1");
     assert_eq!(answer["response"]["allowed"], false, "the slow policy's violation, not an error");
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("stops after the request").expect("joins");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(30), "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_bundle_is_swapped_in_and_a_broken_one_leaves_the_last_good_in_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let trusted = write_certificate(&cert, &key);
+    let policies = dir.path().join("policies");
+    copy_tree(&repo().join("policies"), &policies);
+
+    let mut source = BundleSource::new(&policies, None);
+    let bundle = source.load().expect("bundle");
+    let first = generation::build(1, &bundle, &gatehouse_engine::Inventory::new(), 0).expect("generation");
+    let live = Arc::new(Live::new(first, &policies, InventoryState::Off { without: Vec::new() }));
+    let state = Arc::new(AppState::new(Arc::clone(&live), Safety::new("gatehouse-system"), false, 4));
+    let stop_reloading = Arc::new(AtomicBool::new(false));
+    let reloader = Reloader::new(source, bundle, None, Arc::clone(&live))
+        .spawn(Duration::from_millis(50), Arc::clone(&stop_reloading))
+        .expect("reloader");
+    let (address, stop, server) = start_with(state, &cert, &key).await;
+    let mut client = connect(address, &[&trusted]).await;
+
+    let (_, answer) = exchange(&mut client, "/validate?timeout=10s", &captured_body()).await;
+    let message = answer["response"]["status"]["message"].as_str().expect("denied").to_string();
+    assert!(message.contains("[require-probes]"), "{message}");
+
+    // The security team turns require-probes to warn: generation 2 warns instead of denying.
+    let metadata = policies.join("kubernetes/require-probes/policy.yaml");
+    let text = std::fs::read_to_string(&metadata).expect("policy.yaml");
+    assert!(text.contains("\nenforcement: deny\n"), "require-probes denies to begin with");
+    std::fs::write(&metadata, text.replace("\nenforcement: deny\n", "\nenforcement: warn\n")).expect("write");
+    wait_for("generation 2 is in force", || live.current().number == 2).await;
+    let (_, answer) = exchange(&mut client, "/validate?timeout=10s", &captured_body()).await;
+    let message = answer["response"]["status"]["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("[require-probes]"), "{message}");
+    assert!(answer["response"]["warnings"].to_string().contains("[require-probes]"), "{answer}");
+
+    // A Rego syntax error: reported, and generation 2 keeps answering on the same connection.
+    let rego = policies.join("kubernetes/require-probes/policy.rego");
+    let good_rego = std::fs::read_to_string(&rego).expect("policy.rego");
+    std::fs::write(&rego, format!("{good_rego}\nviolation contains msg if {{ msg := \n")).expect("write");
+    wait_for("the reload fails", || live.last_failure().is_some()).await;
+    let (status, readiness) = send(&mut client, "GET", "/readyz", b"").await;
+    assert_eq!(status, 200, "the last good generation still serves: {readiness}");
+    assert!(readiness.contains("the last reload failed"), "{readiness}");
+    assert!(readiness.contains("generation 2 stays in force"), "{readiness}");
+    assert!(readiness.contains("require-probes/policy.rego:"), "the error names the file: {readiness}");
+    let (_, metrics) = send(&mut client, "GET", "/metrics", b"").await;
+    assert!(metrics.contains("gatehouse_bundle_generation 2\n"), "{metrics}");
+    assert!(metrics.contains("gatehouse_bundle_reload_failures_total 1\n"), "{metrics}");
+    assert!(metrics.contains("gatehouse_bundle_reload_failing 1\n"), "{metrics}");
+    let (_, answer) = exchange(&mut client, "/validate?timeout=10s", &captured_body()).await;
+    assert!(answer["response"]["warnings"].to_string().contains("[require-probes]"), "{answer}");
+
+    // Mended: generation 3, and the failure is cleared.
+    std::fs::write(&rego, &good_rego).expect("write");
+    wait_for("generation 3 is in force", || live.current().number == 3).await;
+    let (_, metrics) = send(&mut client, "GET", "/metrics", b"").await;
+    assert!(metrics.contains("gatehouse_bundle_reload_failing 0\n"), "{metrics}");
+    assert!(metrics.contains("gatehouse_bundle_reloads_total 2\n"), "{metrics}");
+
+    stop_reloading.store(true, Ordering::Relaxed);
+    let _ = stop.send(());
+    server.await.expect("server stops");
+    reloader.join().expect("reloader stops");
 }
