@@ -3,8 +3,8 @@
 //! with read-only access, and handed to the reloader as snapshots.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use gatehouse_engine::{Bundle, Inventory};
@@ -61,10 +61,18 @@ struct Watched {
 }
 
 /// The reflectors' stores, and a revision that grows with every event they apply.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ClusterInventory {
-    watched: Vec<Watched>,
-    missing: Vec<WatchedKind>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    runtime: tokio::runtime::Handle,
+    watched: Mutex<Vec<Watched>>,
+    missing: Mutex<Vec<WatchedKind>>,
+    /// Kinds being looked up in discovery, not yet watched.
+    resolving: Mutex<BTreeSet<WatchedKind>>,
     revision: Arc<AtomicU64>,
 }
 
@@ -80,44 +88,85 @@ impl std::fmt::Display for ClusterError {
 
 impl std::error::Error for ClusterError {}
 
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterInventory").field("watched", &lock(&self.watched).len()).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl ClusterInventory {
     /// Resolves the kinds through API discovery (the preferred version of each group) and starts
     /// one watch per kind on the current runtime. A kind the cluster does not serve (a CRD that
     /// is not installed) is reported and skipped.
     pub async fn start(client: Client, kinds: &BTreeSet<WatchedKind>) -> Result<ClusterInventory, ClusterError> {
+        let inventory = ClusterInventory {
+            inner: Arc::new(Inner {
+                client,
+                runtime: tokio::runtime::Handle::current(),
+                watched: Mutex::new(Vec::new()),
+                missing: Mutex::new(Vec::new()),
+                resolving: Mutex::new(BTreeSet::new()),
+                revision: Arc::new(AtomicU64::new(1)),
+            }),
+        };
+        inventory.inner.add(kinds.clone()).await?;
+        Ok(inventory)
+    }
+
+    fn pending(&self) -> Vec<String> {
+        let mut pending: Vec<String> = lock(&self.inner.watched)
+            .iter()
+            .filter(|w| !w.synced.load(Ordering::Acquire))
+            .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
+            .collect();
+        pending.extend(lock(&self.inner.resolving).iter().map(ToString::to_string));
+        pending
+    }
+}
+
+impl Inner {
+    fn known(&self, kind: &WatchedKind) -> bool {
+        lock(&self.watched).iter().any(|w| w.resource.group == kind.group && w.resource.kind == kind.kind)
+            || lock(&self.missing).contains(kind)
+    }
+
+    async fn add(&self, kinds: BTreeSet<WatchedKind>) -> Result<(), ClusterError> {
+        let result = self.discover_and_watch(&kinds).await;
+        let mut resolving = lock(&self.resolving);
+        for kind in &kinds {
+            resolving.remove(kind);
+        }
+        result
+    }
+
+    async fn discover_and_watch(&self, kinds: &BTreeSet<WatchedKind>) -> Result<(), ClusterError> {
         let groups: BTreeSet<&str> = kinds.iter().map(|k| k.group.as_str()).collect();
         let groups: Vec<&str> = groups.into_iter().collect();
-        let discovery = Discovery::new(client.clone())
+        let discovery = Discovery::new(self.client.clone())
             .filter(&groups)
             .run()
             .await
             .map_err(|e| ClusterError(format!("API discovery failed: {e}")))?;
-        let revision = Arc::new(AtomicU64::new(1));
-        let mut watched = Vec::new();
-        let mut missing = Vec::new();
-        for wanted in kinds {
+        for wanted in kinds.iter().filter(|k| !self.known(k)) {
             let found = discovery.get(&wanted.group).and_then(|g| g.recommended_kind(&wanted.kind));
             let Some((resource, capabilities)) = found else {
                 tracing::warn!(kind = %wanted, "the cluster does not serve this kind; policies reading it see none");
-                missing.push(wanted.clone());
+                lock(&self.missing).push(wanted.clone());
                 continue;
             };
             if !capabilities.supports_operation(verbs::LIST) || !capabilities.supports_operation(verbs::WATCH) {
                 tracing::warn!(kind = %wanted, "the cluster does not list and watch this kind; policies reading it see none");
-                missing.push(wanted.clone());
+                lock(&self.missing).push(wanted.clone());
                 continue;
             }
-            watched.push(watch(client.clone(), resource, Arc::clone(&revision)));
+            let watched = watch(self.client.clone(), resource, Arc::clone(&self.revision));
+            lock(&self.watched).push(watched);
         }
-        Ok(ClusterInventory { watched, missing, revision })
-    }
-
-    fn pending(&self) -> Vec<String> {
-        self.watched
-            .iter()
-            .filter(|w| !w.synced.load(Ordering::Acquire))
-            .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
-            .collect()
+        Ok(())
     }
 }
 
@@ -156,13 +205,31 @@ fn watch(client: Client, resource: ApiResource, revision: Arc<AtomicU64>) -> Wat
 
 impl InventorySource for ClusterInventory {
     fn revision(&self) -> u64 {
-        self.revision.load(Ordering::Acquire)
+        self.inner.revision.load(Ordering::Acquire)
+    }
+
+    /// Starts watching the kinds a reloaded bundle reads and no watch covers yet; until their
+    /// first lists complete the inventory is syncing again.
+    fn follow(&self, kinds: &BTreeSet<WatchedKind>) {
+        let new: BTreeSet<WatchedKind> = kinds.iter().filter(|k| !self.inner.known(k)).cloned().collect();
+        if new.is_empty() {
+            return;
+        }
+        lock(&self.inner.resolving).extend(new.iter().cloned());
+        let inner = Arc::clone(&self.inner);
+        self.inner.runtime.spawn(async move {
+            let names: Vec<String> = new.iter().map(ToString::to_string).collect();
+            tracing::info!(kinds = %names.join(", "), "watching the kinds the reloaded bundle reads");
+            if let Err(e) = inner.add(new).await {
+                tracing::error!(error = %e, "cannot watch the kinds the reloaded bundle reads");
+            }
+        });
     }
 
     /// Every stored object, with the apiVersion and kind a list response leaves out.
     fn snapshot(&self) -> Inventory {
         let mut inventory = Inventory::new();
-        for w in &self.watched {
+        for w in lock(&self.inner.watched).iter() {
             for object in w.store.state() {
                 let Ok(mut value) = serde_json::to_value(object.as_ref()) else { continue };
                 value["apiVersion"] = serde_json::Value::String(w.resource.api_version.clone());
@@ -177,12 +244,11 @@ impl InventorySource for ClusterInventory {
         let pending = self.pending();
         if pending.is_empty() {
             InventoryState::Synced {
-                kinds: self
-                    .watched
+                kinds: lock(&self.inner.watched)
                     .iter()
                     .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
                     .collect(),
-                missing: self.missing.iter().map(ToString::to_string).collect(),
+                missing: lock(&self.inner.missing).iter().map(ToString::to_string).collect(),
             }
         } else {
             InventoryState::Syncing { pending }

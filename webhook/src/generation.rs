@@ -282,6 +282,8 @@ pub trait InventorySource: Send + Sync + std::fmt::Debug {
     fn revision(&self) -> u64;
     fn snapshot(&self) -> Inventory;
     fn state(&self) -> InventoryState;
+    /// Keeps these kinds too, from now on (the kinds a reloaded bundle reads).
+    fn follow(&self, kinds: &std::collections::BTreeSet<crate::cluster::WatchedKind>);
 }
 
 /// Watches the bundle and the inventory and puts a new generation in force when either changes.
@@ -318,6 +320,9 @@ impl Reloader {
         if self.source.changed() {
             match self.source.load() {
                 Ok(bundle) => {
+                    if let Some(source) = &self.inventory {
+                        source.follow(&crate::cluster::kinds_needed(&bundle));
+                    }
                     self.bundle = bundle;
                     bundle_changed = true;
                 }

@@ -1,6 +1,9 @@
 //! The cluster inventory against an API server that speaks the Kubernetes discovery, list and
 //! watch protocol on loopback: readiness waits for the first lists, watch events reach the
-//! decisions, and namespace labels switch enforcement.
+//! decisions, namespace labels switch enforcement, and a reloaded bundle that reads a new kind
+//! gets it watched.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,7 +64,14 @@ fn discovery(path: &str) -> Option<Value> {
         "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
             group("apps", &["v1"]), group("policy", &["v1"]), group("networking.k8s.io", &["v1"]),
             group("autoscaling", &["v2", "v1"])]}),
-        "/api/v1" => list("v1", vec![resource("namespaces", "Namespace", false), resource("pods", "Pod", true)]),
+        "/api/v1" => list(
+            "v1",
+            vec![
+                resource("namespaces", "Namespace", false),
+                resource("pods", "Pod", true),
+                resource("services", "Service", true),
+            ],
+        ),
         "/apis/policy/v1" => list("policy/v1", vec![resource("poddisruptionbudgets", "PodDisruptionBudget", true)]),
         "/apis/networking.k8s.io/v1" => {
             list("networking.k8s.io/v1", vec![resource("networkpolicies", "NetworkPolicy", true)])
@@ -238,7 +248,9 @@ async fn the_inventory_syncs_from_list_and_watch_and_namespace_labels_switch_enf
         "namespaces:\n  - namespaceSelector: {matchLabels: {environment: staging}}\n    enforcement: warn\n",
     )
     .expect("config");
-    let mut source = BundleSource::new(&repo().join("policies"), Some(&config_file));
+    let policies = config_dir.path().join("policies");
+    common::copy_tree(&repo().join("policies"), &policies);
+    let mut source = BundleSource::new(&policies, Some(&config_file));
     let bundle: Bundle = source.load().expect("bundle");
     let kinds = kinds_needed(&bundle);
     let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();
@@ -255,7 +267,7 @@ async fn the_inventory_syncs_from_list_and_watch_and_namespace_labels_switch_enf
     let client = kube::Client::try_from(kube::Config::new(url.parse().expect("URL"))).expect("client");
     let cluster = Arc::new(ClusterInventory::start(client, &kinds).await.expect("inventory starts"));
     let first = generation::build(1, &bundle, &gatehouse_engine::Inventory::new(), 0).expect("generation");
-    let live = Arc::new(Live::new(first, &repo().join("policies"), cluster.state()));
+    let live = Arc::new(Live::new(first, &policies, cluster.state()));
     let state = Arc::new(AppState::new(Arc::clone(&live), Safety::new("gatehouse-system"), false, 4));
     let inventory: Arc<dyn InventorySource> = cluster.clone();
     let mut reloader = Reloader::new(source, bundle, Some(inventory), Arc::clone(&live));
@@ -304,6 +316,52 @@ async fn the_inventory_syncs_from_list_and_watch_and_namespace_labels_switch_enf
     assert_eq!(response["allowed"], true, "{response}");
     let warnings = response["warnings"].to_string();
     assert!(warnings.contains("[require-pdb]"), "{warnings}");
+
+    // A reloaded bundle adds a policy that reads Services: they are listed and watched too.
+    api.collection("/api/v1/services", "v1", "Service", vec![]);
+    let folder = policies.join("kubernetes/require-service");
+    std::fs::create_dir_all(&folder).expect("policy folder");
+    std::fs::write(
+        folder.join("policy.rego"),
+        "package t.require_service
+
+violation contains {\"msg\": \"no Service of the same name\"} if {
+\tnot data.inventory.namespace[input.review.namespace].v1.Service[input.review.object.metadata.name]
+}
+",
+    )
+    .expect("policy.rego");
+    std::fs::write(
+        folder.join("policy.yaml"),
+        "id: require-service
+title: A Service per workload
+description: Each Deployment has a Service of its name.
+severity: low
+category: networking
+guideline: {section: Networking, bullet: Every workload is reachable through a Service}
+targets:
+  - apiGroups: [apps]
+    kinds: [Deployment]
+inventory:
+  - apiGroups: [\"\"]
+    kinds: [Service]
+remediation: Add a Service.
+",
+    )
+    .expect("policy.yaml");
+    tick_until(&mut reloader, "generation 2 watches Services", || {
+        live.current().number == 2 && live.readiness().detail.iter().any(|d| d.contains("Service (v1)"))
+    })
+    .await;
+    let response = validate(&state, review_of(&deployment)).await;
+    assert!(response["warnings"].to_string().contains("[require-service]"), "staging warns: {response}");
+    let service = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "104"}, "spec": {"selector": {"app": "web"}}});
+    tick_until(&mut reloader, "the Services are watched", || api.watchers("/api/v1/services") > 0).await;
+    api.event("/api/v1/services", "ADDED", service);
+    tick_until(&mut reloader, "the Service is in the inventory", || live.current().inventory_objects == 4).await;
+    let response = validate(&state, review_of(&deployment)).await;
+    assert!(!response.to_string().contains("[require-service]"), "{response}");
 
     // The inventory follows the cluster through watches, not by listing again.
     let requests = api.requests.lock().expect("requests").clone();

@@ -1,13 +1,16 @@
 //! The webhook over real HTTPS: captured reviews, certificate rotation while a client stays
-//! connected, and graceful shutdown with a request in flight.
+//! connected, hot reload of a good and of a broken bundle, and graceful shutdown with a request
+//! in flight.
+
+mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use common::copy_tree;
 use gatehouse_engine::{Bundle, Config};
 use policy_webhook::admission::Safety;
 use policy_webhook::generation::{self, BundleSource, InventoryState, Live, Reloader};
@@ -176,19 +179,6 @@ async fn shutdown_finishes_the_request_in_flight() {
     assert_eq!(answer["response"]["uid"], "u-1");
     assert_eq!(answer["response"]["allowed"], false, "the slow policy's violation, not an error");
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("stops after the request").expect("joins");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 async fn wait_for(what: &str, done: impl Fn() -> bool) {

@@ -228,12 +228,14 @@ async fn metrics_count_decisions_and_health_answers() {
     let state = state();
     let (path, body) = captured("kube-apiserver-v1.32/validate-CREATE-Deployment-1.json");
     post(&state, &path, serde_json::to_vec(&body).expect("bytes")).await;
-    let response = router(Arc::clone(&state))
-        .oneshot(Request::get("/metrics").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let text =
-        String::from_utf8(response.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("UTF-8");
+    let metrics = || async {
+        let response = router(Arc::clone(&state))
+            .oneshot(Request::get("/metrics").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        String::from_utf8(response.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("UTF-8")
+    };
+    let text = metrics().await;
     assert!(
         text.contains(
             "gatehouse_admission_requests_total{endpoint=\"validate\",decision=\"denied\",kind=\"Deployment\"} 1"
@@ -241,6 +243,19 @@ async fn metrics_count_decisions_and_health_answers() {
         "{text}"
     );
     assert!(text.contains("gatehouse_admission_duration_seconds_count 1"), "{text}");
+    assert!(
+        text.contains("gatehouse_policy_violations_total{policy=\"require-probes\",enforcement=\"deny\"} 2"),
+        "one per missing probe: {text}"
+    );
+    // The first review is also timed policy by policy, after it was answered.
+    let started = Instant::now();
+    let mut text = text;
+    while !text.contains("gatehouse_policy_evaluation_seconds_count{policy=\"require-probes\"} 1") {
+        assert!(started.elapsed() < Duration::from_secs(10), "no per-policy timing: {text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        text = metrics().await;
+    }
+    assert!(text.contains("gatehouse_policy_timing_samples_total 1"), "{text}");
     let response =
         router(state).oneshot(Request::get("/healthz").body(Body::empty()).expect("request")).await.expect("response");
     assert_eq!(response.status(), StatusCode::OK);
