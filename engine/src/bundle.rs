@@ -69,6 +69,8 @@ pub struct Sample {
 /// `input.parameters` its policies share (those that read only their declared parameters).
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
+    /// Every member has this mode: the webhook's validating call runs no mutating policy.
+    pub mode: Mode,
     pub rule: String,
     pub policies: Vec<usize>,
     pub parameters: Option<regorus::Value>,
@@ -81,15 +83,16 @@ pub(crate) struct Compiled {
     pub lib_test_files: Vec<PathBuf>,
     pub engine: regorus::Engine,
     /// By group, then kind.
-    pub routes: HashMap<String, HashMap<String, Route>>,
+    pub routes: HashMap<String, HashMap<String, Vec<Route>>>,
     /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
     pub wildcard: Vec<usize>,
     pub namespace_overrides: Vec<NamespaceOverride>,
 }
 
 impl Compiled {
-    pub(crate) fn route(&self, group: &str, kind: &str) -> Option<&Route> {
-        self.routes.get(group)?.get(kind)
+    /// The routes of a (group, kind): one per mode that has policies for it.
+    pub(crate) fn routes(&self, group: &str, kind: &str) -> Option<&[Route]> {
+        self.routes.get(group)?.get(kind).map(Vec::as_slice)
     }
 }
 
@@ -196,8 +199,12 @@ impl Bundle {
 
     /// Indices of the enabled policies that apply to objects of this group and kind.
     pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
-        match self.inner.route(group, kind) {
-            Some(route) => route.policies.clone(),
+        match self.inner.routes(group, kind) {
+            Some(routes) => {
+                let mut members: Vec<usize> = routes.iter().flat_map(|r| r.policies.iter().copied()).collect();
+                members.sort_unstable();
+                members
+            }
             None => self
                 .inner
                 .wildcard
@@ -590,7 +597,7 @@ fn share_parameters(policies: &[Policy], members: &[usize]) -> (Vec<bool>, Optio
     (shared, parameters)
 }
 
-type Routes = HashMap<String, HashMap<String, Route>>;
+type Routes = HashMap<String, HashMap<String, Vec<Route>>>;
 
 fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
@@ -617,19 +624,27 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     }
     wildcard.dedup();
     let mut routes: Routes = HashMap::new();
-    for (r, (group, kind)) in pairs.into_iter().enumerate() {
-        let members: Vec<usize> = policies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.enabled && p.metadata.applies_to(&group, &kind))
-            .map(|(i, _)| i)
-            .collect();
-        let (shared, parameters) = share_parameters(policies, &members);
-        for (&i, shared) in members.iter().zip(shared) {
-            let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
+    let mut r = 0;
+    for (group, kind) in pairs {
+        for mode in [Mode::Validate, Mode::Mutate] {
+            let members: Vec<usize> = policies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.enabled && p.metadata.mode == mode && p.metadata.applies_to(&group, &kind))
+                .map(|(i, _)| i)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let (shared, parameters) = share_parameters(policies, &members);
+            for (&i, shared) in members.iter().zip(shared) {
+                let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
+            }
+            let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
+            r += 1;
+            let route = Route { mode, rule, policies: members, parameters };
+            routes.entry(group.clone()).or_default().entry(kind.clone()).or_default().push(route);
         }
-        let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
-        routes.entry(group).or_default().insert(kind, Route { rule, policies: members, parameters });
     }
     (module, routes, wildcard)
 }

@@ -58,6 +58,13 @@ pub struct Decision {
 }
 
 impl Decision {
+    fn merge(&mut self, other: Decision) {
+        self.violations.extend(other.violations);
+        self.patches.extend(other.patches);
+        self.errors.extend(other.errors);
+        self.evaluated += other.evaluated;
+    }
+
     /// True when nothing denies and nothing failed to evaluate.
     pub fn allowed(&self) -> bool {
         self.errors.is_empty() && !self.violations.iter().any(|v| v.enforcement == Enforcement::Deny)
@@ -127,7 +134,15 @@ impl Evaluator {
     /// Evaluates every enabled policy that targets the review's kind, with the enforcement in
     /// force in the review's namespace.
     pub fn evaluate(&mut self, review: &Review) -> Decision {
-        let mut decision = self.evaluate_routed(review);
+        let mut decision = self.evaluate_routed(review, None);
+        self.apply_namespace_overrides(review, &mut decision);
+        decision
+    }
+
+    /// As [`Evaluator::evaluate`], with only the policies of one mode: the webhook's validating
+    /// call runs the validating policies, its mutating call the mutating ones.
+    pub fn evaluate_mode(&mut self, review: &Review, mode: Mode) -> Decision {
+        let mut decision = self.evaluate_routed(review, Some(mode));
         self.apply_namespace_overrides(review, &mut decision);
         decision
     }
@@ -176,39 +191,50 @@ impl Evaluator {
             .collect()
     }
 
-    fn evaluate_routed(&mut self, review: &Review) -> Decision {
+    fn evaluate_routed(&mut self, review: &Review, mode: Option<Mode>) -> Decision {
         let inner = Arc::clone(&self.bundle.inner);
-        if let Some(route) = inner.route(review.group(), review.kind()) {
-            let input = match &route.parameters {
-                Some(parameters) => review.input_with(parameters),
-                None => review.input(),
-            };
-            self.engine.set_input(input);
-            return match self.engine.eval_rule(route.rule.clone()) {
-                Ok(result) => {
-                    let mut decision = Decision { evaluated: route.policies.len(), ..Decision::default() };
-                    self.collect(&result, review, &mut decision);
-                    decision
-                }
-                // Out of time: no time is left to evaluate the policies one by one.
-                Err(e) if e.to_string().contains("exceeded time limit") => Decision {
-                    evaluated: route.policies.len(),
-                    errors: vec![EvaluationError {
-                        policy: None,
-                        message: "evaluation exceeded its time limit".into(),
-                    }],
-                    ..Decision::default()
-                },
-                // Find out which policy failed; the others still count.
-                Err(_) => self.evaluate_each(review, &route.policies),
-            };
+        if let Some(routes) = inner.routes(review.group(), review.kind()) {
+            let mut decision = Decision::default();
+            for route in routes.iter().filter(|r| mode.is_none_or(|m| m == r.mode)) {
+                let part = self.evaluate_route(review, route);
+                decision.merge(part);
+            }
+            return decision;
         }
-        let members = self.bundle.applicable(review.group(), review.kind());
+        let members: Vec<usize> = self
+            .bundle
+            .applicable(review.group(), review.kind())
+            .into_iter()
+            .filter(|&i| mode.is_none_or(|m| inner.policies[i].metadata.mode == m))
+            .collect();
         if members.is_empty() {
             return Decision::default();
         }
         self.engine.set_input(review.input());
         self.evaluate_each(review, &members)
+    }
+
+    fn evaluate_route(&mut self, review: &Review, route: &crate::bundle::Route) -> Decision {
+        let input = match &route.parameters {
+            Some(parameters) => review.input_with(parameters),
+            None => review.input(),
+        };
+        self.engine.set_input(input);
+        match self.engine.eval_rule(route.rule.clone()) {
+            Ok(result) => {
+                let mut decision = Decision { evaluated: route.policies.len(), ..Decision::default() };
+                self.collect(&result, review, &mut decision);
+                decision
+            }
+            // Out of time: no time is left to evaluate the policies one by one.
+            Err(e) if e.to_string().contains("exceeded time limit") => Decision {
+                evaluated: route.policies.len(),
+                errors: vec![EvaluationError { policy: None, message: "evaluation exceeded its time limit".into() }],
+                ..Decision::default()
+            },
+            // Find out which policy failed; the others still count.
+            Err(_) => self.evaluate_each(review, &route.policies),
+        }
     }
 
     /// Evaluates only the given policies (by index in [`Bundle::policies`]), each on its own,

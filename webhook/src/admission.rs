@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use gatehouse_engine::waivers::{self, Date};
-use gatehouse_engine::{Decision, Enforcement, Evaluator, Review, Violation};
+use gatehouse_engine::{Decision, Enforcement, Evaluator, Mode, Review, Violation};
 use serde_json::{Value, json};
 
 /// Which webhook the API server called.
@@ -174,7 +174,11 @@ pub fn decide(
     fail_open: bool,
 ) -> Outcome {
     let review = &request.review;
-    let decision: Decision = evaluator.evaluate(review);
+    let mode = match endpoint {
+        Endpoint::Validate => Mode::Validate,
+        Endpoint::Mutate => Mode::Mutate,
+    };
+    let decision: Decision = evaluator.evaluate_mode(review, mode);
     let bundle = evaluator.bundle().clone();
     let known = |id: &str| bundle.policy(id).is_some();
     let (waived, waiver_problem) = object_waivers(review, &known, today);
