@@ -76,7 +76,10 @@ pub async fn run(bundle_dir: &Path, connections: usize, duration: Duration, seed
     let dir = tempfile::tempdir()?;
     let certificate = policy_webhook::dev::certificate(dir.path(), &["localhost".to_string()])?;
     let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow!("{e}"))?;
-    let state = Arc::new(AppState::for_bundle(&bundle, "gatehouse-system", false, 64).map_err(|e| anyhow!("{e}"))?);
+    let state = Arc::new(
+        AppState::for_bundle(&bundle, "gatehouse-system", false, policy_webhook::server::default_max_in_flight())
+            .map_err(|e| anyhow!("{e}"))?,
+    );
     let config = policy_webhook::tls::server_config(&certificate.cert, &certificate.key)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address: SocketAddr = listener.local_addr()?;

@@ -19,7 +19,27 @@ pub struct Generation {
     /// The inventory revision it was built with (0: none).
     pub inventory_revision: u64,
     pub inventory_objects: usize,
+    /// Prepared copies of the evaluator, reused from one request to the next.
+    idle: Mutex<Vec<Evaluator>>,
 }
+
+impl Generation {
+    /// An evaluator of this generation for one request: an idle one, or a new copy.
+    pub fn checkout(&self) -> Evaluator {
+        let idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        idle.unwrap_or_else(|| self.evaluator.clone())
+    }
+
+    /// Gives an evaluator back for the next request; at most `MAX_IDLE` are kept.
+    pub fn checkin(&self, evaluator: Evaluator) {
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE {
+            idle.push(evaluator);
+        }
+    }
+}
+
+const MAX_IDLE: usize = 64;
 
 /// Where the cluster inventory stands, for /readyz.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +292,13 @@ impl BundleSource {
 /// Builds a generation from a bundle and an inventory.
 pub fn build(number: u64, bundle: &Bundle, inventory: &Inventory, revision: u64) -> Result<Generation, LoadError> {
     let evaluator = Evaluator::new(bundle, inventory).map_err(|e| LoadError(e.to_string()))?;
-    Ok(Generation { number, evaluator, inventory_revision: revision, inventory_objects: inventory.len() })
+    Ok(Generation {
+        number,
+        evaluator,
+        inventory_revision: revision,
+        inventory_objects: inventory.len(),
+        idle: Mutex::new(Vec::new()),
+    })
 }
 
 /// Objects of other kinds that cross-resource policies read, kept current elsewhere (the

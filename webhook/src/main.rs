@@ -38,9 +38,10 @@ struct Cli {
     /// Admit a review that cannot be judged in time (failurePolicy Ignore) instead of denying it.
     #[arg(long)]
     fail_open: bool,
-    /// Reviews evaluated at once; more wait for a permit within their deadline.
-    #[arg(long, default_value_t = 64)]
-    max_in_flight: usize,
+    /// Reviews evaluated at once; more wait for a permit within their deadline. Evaluation is
+    /// CPU-bound: the default, twice the CPUs, keeps the cores busy without piling up memory.
+    #[arg(long)]
+    max_in_flight: Option<usize>,
     /// PEM certificate chain to serve; read again when it changes on disk.
     #[arg(long, requires = "tls_key", required_unless_present_any = ["insecure_http", "dev", "print_rbac"])]
     tls_cert: Option<PathBuf>,
@@ -153,7 +154,12 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let first = generation::build(1, &bundle, &Inventory::new(), 0).map_err(|e| anyhow::anyhow!("{e}"))?;
     let live = Arc::new(Live::new(first, &cli.bundle, state));
-    let mut app = AppState::new(Arc::clone(&live), Safety::new(&cli.namespace), cli.fail_open, cli.max_in_flight);
+    let mut app = AppState::new(
+        Arc::clone(&live),
+        Safety::new(&cli.namespace),
+        cli.fail_open,
+        cli.max_in_flight.unwrap_or_else(policy_webhook::server::default_max_in_flight),
+    );
     app.policy_timing_every = cli.policy_timing_every;
     let state = Arc::new(app);
     let stop = Arc::new(AtomicBool::new(false));

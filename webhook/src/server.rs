@@ -45,6 +45,11 @@ pub struct AppState {
     reviews: AtomicU64,
 }
 
+/// Evaluations run at once by default: two per CPU.
+pub fn default_max_in_flight() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
 impl AppState {
     pub fn new(live: Arc<Live>, safety: Safety, fail_open: bool, max_in_flight: usize) -> AppState {
         AppState {
@@ -203,7 +208,7 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
     };
     let remaining = budget.saturating_sub(started.elapsed());
     let generation = state.live.current();
-    let mut evaluator = generation.evaluator.clone();
+    let mut evaluator = generation.checkout();
     evaluator.set_time_limit(remaining);
     let fail_open = state.fail_open;
     let every = state.policy_timing_every;
@@ -211,7 +216,12 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
     let task = tokio::task::spawn_blocking(move || {
         let outcome = admission::decide(&mut evaluator, &request, endpoint, Date::today(), fail_open);
         drop(permit);
-        (outcome, sample.then_some((evaluator, request)))
+        if sample {
+            (outcome, Some((evaluator, request)))
+        } else {
+            generation.checkin(evaluator);
+            (outcome, None)
+        }
     });
     match tokio::time::timeout(remaining, task).await {
         Ok(Ok((outcome, sampled))) => {
