@@ -365,3 +365,30 @@ fn a_baseline_reports_only_new_findings() {
     let out = policy_scan(&["scan", "--baseline", &garbage, "examples/"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn namespace_labels_in_the_scanned_set_switch_enforcement_as_at_admission() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        dir.path(),
+        "gatehouse.yaml",
+        "namespaces:\n  - namespaceSelector: {matchLabels: {stage: legacy}}\n    enforcement: warn\n",
+    );
+    let app = std::fs::read_to_string(repo().join("examples/legacy/app.yaml")).expect("example");
+    let manifests = write(dir.path(), "app.yaml", &app);
+    let (code, report) = json_report(&["--config", &config, &manifests], None);
+    assert_eq!(code, 1, "the namespace is not in the scanned set: the policies deny");
+    let labelled =
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels: {{stage: legacy}}\n---\n{app}");
+    let manifests = write(dir.path(), "app.yaml", &labelled);
+    let (code, report_labelled) = json_report(&["--config", &config, &manifests], None);
+    assert_eq!(code, 0, "every finding is a warning in a legacy-labelled namespace: {report_labelled}");
+    let enforcements: Vec<&str> = report_labelled["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["enforcement"].as_str())
+        .collect();
+    assert!(!enforcements.is_empty() && enforcements.iter().all(|e| *e == "warn"), "{enforcements:?}");
+    assert!(report["findings"].as_array().expect("findings").iter().any(|f| f["enforcement"] == "deny"));
+}
