@@ -340,10 +340,17 @@ impl Reloader {
         Reloader { source, bundle, inventory, live }
     }
 
+    /// Looks at the bundle and the inventory.
     pub fn tick(&mut self) -> Tick {
+        self.tick_with(true)
+    }
+
+    /// Looks at the inventory, and at the bundle when `check_bundle`: fingerprinting the bundle
+    /// reads every file, so it is done less often than the inventory is folded in.
+    pub fn tick_with(&mut self, check_bundle: bool) -> Tick {
         let current = self.live.current();
         let mut bundle_changed = false;
-        if self.source.changed() {
+        if check_bundle && self.source.changed() {
             match self.source.load() {
                 Ok(bundle) => {
                     if let Some(source) = &self.inventory {
@@ -398,17 +405,28 @@ impl Reloader {
         tick
     }
 
-    /// Looks at the sources every `interval` on a thread of its own until `stop` is set.
+    /// On a thread of its own until `stop` is set: folds inventory changes in within
+    /// [`INVENTORY_INTERVAL`] (objects applied together with the workload that needs them, such
+    /// as a PodDisruptionBudget, are then seen quickly) and looks at the bundle every `interval`.
     pub fn spawn(
         mut self,
         interval: std::time::Duration,
         stop: Arc<std::sync::atomic::AtomicBool>,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new().name("gatehouse-reloader".into()).spawn(move || {
+            let step = interval.min(INVENTORY_INTERVAL);
+            let mut last_bundle_check = std::time::Instant::now();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(interval);
-                self.tick();
+                std::thread::sleep(step);
+                let check_bundle = last_bundle_check.elapsed() >= interval;
+                if check_bundle {
+                    last_bundle_check = std::time::Instant::now();
+                }
+                self.tick_with(check_bundle);
             }
         })
     }
 }
+
+/// The longest an inventory change waits before it is in force.
+pub const INVENTORY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
