@@ -18,6 +18,7 @@ pub mod bundle;
 pub mod config;
 pub mod diagnostic;
 pub mod evaluate;
+pub mod guidelines;
 pub mod inventory;
 pub mod kinds;
 pub mod metadata;

@@ -1,6 +1,7 @@
 //! `policy-scan`: the Gatehouse CI scanner, as a library the binary drives.
 
 pub mod baseline;
+pub mod catalog;
 pub mod discover;
 pub mod documents;
 pub mod format;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod catalog_command;
 mod scan_command;
 mod test_command;
 
@@ -31,6 +32,35 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// List the bundle's policies: id, severity, enforcement, mode, targets and guideline.
+    Policies {
+        /// The policy bundle directory.
+        #[arg(default_value = "policies")]
+        bundle: PathBuf,
+        /// Configuration file: the listed enforcement is the configured one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: policy_scan::catalog::CatalogFormat,
+    },
+    /// Trace every bullet of the guidelines to the policies that enforce it or to what the
+    /// mapping file says meets it, and write the map as Markdown. Fails when a bullet is met by
+    /// nothing, or a policy or mapping entry names a bullet that does not exist.
+    Guidelines {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        #[arg(long, default_value = "docs/infrastructure-guidelines.md")]
+        guidelines: PathBuf,
+        /// Where the bullets no manifest can show are met.
+        #[arg(long, default_value = "docs/guidelines-mapping.yaml")]
+        mapping: PathBuf,
+        /// Write the map here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Compare with --output instead of writing it; exit 1 when it is out of date.
+        #[arg(long, requires = "output")]
+        check: bool,
+    },
 }
 
 // Evaluation allocates and frees many small values: mimalloc measured 25-30% faster than the
@@ -44,5 +74,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan_command::run(args),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
+        Command::Policies { bundle, config, format } => catalog_command::policies(&bundle, config.as_deref(), format),
+        Command::Guidelines { bundle, guidelines, mapping, output, check } => {
+            catalog_command::guidelines(&bundle, &guidelines, &mapping, output.as_deref(), check)
+        }
     }
 }
