@@ -1,0 +1,56 @@
+package gatehouse.kubernetes.require_image_digest
+
+# Every container image is pinned by a sha256 digest, so that what runs is what CI scanned.
+
+# A DELETE, and an update to an object that is already being deleted, are let through.
+checked if {
+	not input.review.operation == "DELETE"
+	not input.review.object.metadata.deletionTimestamp
+}
+
+# Every container of the pod spec as [field, index, container]: containers, initContainers and
+# ephemeralContainers, a null or malformed list holding none. Its JSON pointer is
+# image_path(field, index), built only for a violation.
+containers contains [field, i, container] if {
+	some field in data.gatehouse.lib.kubernetes.container_fields
+	list := data.gatehouse.lib.kubernetes.pod_spec[field]
+	is_array(list)
+	some i, container in list
+}
+
+image_path(field, i) := concat("/", [data.gatehouse.lib.kubernetes.container_path(field, i), "image"])
+
+# The digest of an image reference, after the "@" ([registry/]path[:tag][@digest]), or "".
+digest(image) := parts[1] if {
+	parts := split(image, "@")
+	count(parts) == 2
+} else := ""
+
+pinned(image) if regex.match(`^sha256:[a-f0-9]{64}$`, digest(image))
+
+violation contains {"msg": msg, "path": path} if {
+	checked
+	some entry in containers
+	image := entry[2].image
+	is_string(image)
+	image != ""
+	not pinned(image)
+	path := image_path(entry[0], entry[1])
+	msg := sprintf("%s %s %s uses image %q, %s: only a digest guarantees that what runs is the image CI scanned; pin it as %s@sha256:<digest>", [
+		data.gatehouse.lib.kubernetes.kind,
+		quoted(data.gatehouse.lib.kubernetes.name),
+		data.gatehouse.lib.kubernetes.container_label(entry[0], entry[2]),
+		image,
+		problem(image),
+		split(image, "@")[0],
+	])
+}
+
+problem(image) := "which is not pinned by digest" if {
+	not contains(image, "@")
+} else := "whose digest is not sha256 followed by 64 lowercase hexadecimal digits"
+
+# sprintf's %q refuses anything but a string: a name written as a YAML number still reads.
+quoted(s) := sprintf("%q", [s]) if {
+	is_string(s)
+} else := json.marshal(s)
