@@ -35,6 +35,8 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
             | ("cert-manager.io", "ClusterIssuer")
             | ("external-secrets.io", "ClusterSecretStore" | "ClusterExternalSecret")
             | ("keda.sh", "ClusterTriggerAuthentication")
+            | ("argoproj.io", "ClusterAnalysisTemplate")
+            | ("postgresql.cnpg.io", "ClusterImageCatalog")
             | ("openreports.io", "ClusterReport")
             | ("wgpolicyk8s.io", "ClusterPolicyReport")
     )
