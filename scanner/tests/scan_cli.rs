@@ -262,7 +262,7 @@ fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
     assert_eq!(text.lines().count(), 13);
 }
 
-const POD_WITHOUT_PROBES: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: batch\n  namespace: jobs\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: c\n      image: x:1\n      resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+const POD_WITHOUT_PROBES: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: batch\n  namespace: jobs\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  automountServiceAccountToken: false\n  containers:\n    - name: c\n      image: rg.fr-par.scw.cloud/jobs/batch:1.0@sha256:9b2a4f6c8d0e1f23456789abcdef0123456789abcdef0123456789abcdef0123\n      resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
 
 #[test]
 fn waivers_suppress_expire_and_report_unused() {
