@@ -254,7 +254,12 @@ async fn the_inventory_syncs_from_list_and_watch_and_namespace_labels_switch_enf
     let bundle: Bundle = source.load().expect("bundle");
     let kinds = kinds_needed(&bundle);
     let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();
-    for kind in ["Namespace", "HorizontalPodAutoscaler.autoscaling", "NetworkPolicy.networking.k8s.io", "PodDisruptionBudget.policy"] {
+    for kind in [
+        "Namespace",
+        "HorizontalPodAutoscaler.autoscaling",
+        "NetworkPolicy.networking.k8s.io",
+        "PodDisruptionBudget.policy",
+    ] {
         assert!(names.iter().any(|n| n == kind), "{kind} in {names:?}");
     }
 
