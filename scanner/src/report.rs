@@ -73,7 +73,8 @@ pub struct Finding {
     /// False when the field is missing and the location is that of its nearest parent.
     pub exact: bool,
     pub resource: Resource,
-    pub remediation: String,
+    /// Shared by every finding of the policy: a large scan holds many.
+    pub remediation: std::sync::Arc<str>,
     /// Set when a waiver covers the finding: it is reported, and does not fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
@@ -147,7 +148,7 @@ pub struct Summary {
 pub struct Evaluated {
     pub resource: Resource,
     pub location: Location,
-    pub policies: Vec<String>,
+    pub policies: Vec<std::sync::Arc<str>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

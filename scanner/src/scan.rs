@@ -128,11 +128,12 @@ pub fn scan_observed(
     let mut ledger = Ledger::default();
     let mut all_waivers = options.waivers.clone();
     let mut locator = Locator::new(options.limits);
+    let shared = PolicyTexts::of(bundle);
     for ((object, review), decision) in objects.iter().zip(&reviews).zip(decisions) {
         let first = report.findings.len();
         let text = texts.get(&object.source).cloned().unwrap_or_else(|| Arc::from(""));
         let mut locate = |pointer: &str| locator.locate(object, &text, pointer);
-        add_decision(bundle, object, review, decision, &mut locate, &mut report);
+        add_decision(bundle, &shared, object, review, decision, &mut locate, &mut report);
         let own = annotation_waivers(bundle, object, review, &mut locate, &mut report);
         let waivers = ResourceWaivers { files: &options.waivers, annotation: &own };
         for finding in &mut report.findings[first..] {
@@ -217,8 +218,29 @@ fn resource_of(review: &Review) -> Resource {
     }
 }
 
+/// Each policy's id and remediation, allocated once and shared by every finding and resource
+/// of the scan.
+struct PolicyTexts {
+    ids: Vec<Arc<str>>,
+    remediations: std::collections::HashMap<String, Arc<str>>,
+}
+
+impl PolicyTexts {
+    fn of(bundle: &Bundle) -> PolicyTexts {
+        PolicyTexts {
+            ids: bundle.policies().iter().map(|p| Arc::from(p.id())).collect(),
+            remediations: bundle
+                .policies()
+                .iter()
+                .map(|p| (p.id().to_string(), Arc::from(p.metadata.remediation.as_str())))
+                .collect(),
+        }
+    }
+}
+
 fn add_decision(
     bundle: &Bundle,
+    shared: &PolicyTexts,
     object: &Object,
     review: &Review,
     decision: Decision,
@@ -226,11 +248,8 @@ fn add_decision(
     report: &mut Report,
 ) {
     let resource = resource_of(review);
-    let policies = bundle
-        .applicable(review.group(), review.kind())
-        .into_iter()
-        .map(|i| bundle.policies()[i].id().to_string())
-        .collect();
+    let policies =
+        bundle.applicable(review.group(), review.kind()).into_iter().map(|i| Arc::clone(&shared.ids[i])).collect();
     report.evaluated.push(Evaluated {
         resource: resource.clone(),
         location: location(&object.source, object.position),
@@ -238,7 +257,7 @@ fn add_decision(
     });
     for v in decision.violations {
         let located = locate(&v.path);
-        let remediation = bundle.policy(&v.policy).map(|p| p.metadata.remediation.clone()).unwrap_or_default();
+        let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
         report.findings.push(Finding {
             policy: v.policy,
             severity: v.severity,

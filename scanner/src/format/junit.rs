@@ -29,7 +29,7 @@ pub fn render(report: &Report) -> String {
     for e in &report.evaluated {
         let cases = files.entry(&e.location.file).or_default();
         for p in &e.policies {
-            cases.entry((e.resource.to_string(), p.as_str())).or_default();
+            cases.entry((e.resource.to_string(), &**p)).or_default();
         }
     }
     for f in &report.findings {
