@@ -144,10 +144,11 @@ async fn the_control_plane_and_exempt_namespaces_are_never_judged() {
 #[tokio::test]
 async fn warn_mode_answers_with_warnings_and_an_annotation_waives_named_policies() {
     let state = state_with(&repo().join("policies"), "policies:\n  require-probes: {enforcement: warn}\n", false);
-    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "jobs"},
-        "spec": {"template": {"spec": {"restartPolicy": "Never",
+    let labels = json!({"app.kubernetes.io/name": "once", "app.kubernetes.io/part-of": "batch", "team": "data"});
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "jobs", "labels": labels},
+        "spec": {"template": {"metadata": {"labels": labels}, "spec": {"restartPolicy": "Never", "automountServiceAccountToken": false,
             "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [{"name": "c", "image": "x:1", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+            "containers": [{"name": "c", "image": "rg.fr-par.scw.cloud/data/once:1.0@sha256:0f5e4c6b9d1e7f6c2b8a4e110d9a1f6e0f5e4c6b9d1e7f6c2b8a4e110d9a1f6e", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
                 "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]}}}});
     let (_, answer) =
         post(&state, "/validate", serde_json::to_vec(&review_of(job.clone(), "CREATE")).expect("bytes")).await;
