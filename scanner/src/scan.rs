@@ -5,7 +5,7 @@ use std::io::Read;
 
 use gatehouse_engine::waivers::{self, Date, Located};
 use gatehouse_engine::yaml::{Limits, Position};
-use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Review};
+use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Mode, Review};
 
 use crate::discover::discover;
 use std::sync::Arc;
@@ -185,7 +185,8 @@ fn annotation_waivers(
 }
 
 /// Evaluates on `threads` threads, each with its own clone of the prepared evaluator; the
-/// decisions come back in the reviews' order.
+/// decisions come back in the reviews' order. Only the validating policies run: a mutating
+/// policy fills in at admission what a manifest leaves out, which is no finding.
 fn evaluate_all(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Vec<Decision> {
     let chunk = reviews.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
@@ -193,7 +194,12 @@ fn evaluate_all(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Ve
             .chunks(chunk)
             .map(|part| {
                 let mut evaluator = evaluator.clone();
-                (part.len(), scope.spawn(move || part.iter().map(|r| evaluator.evaluate(r)).collect::<Vec<_>>()))
+                (
+                    part.len(),
+                    scope.spawn(move || {
+                        part.iter().map(|r| evaluator.evaluate_mode(r, Mode::Validate)).collect::<Vec<_>>()
+                    }),
+                )
             })
             .collect();
         handles
@@ -248,8 +254,12 @@ fn add_decision(
     report: &mut Report,
 ) {
     let resource = resource_of(review);
-    let policies =
-        bundle.applicable(review.group(), review.kind()).into_iter().map(|i| Arc::clone(&shared.ids[i])).collect();
+    let policies = bundle
+        .applicable(review.group(), review.kind())
+        .into_iter()
+        .filter(|&i| bundle.policies()[i].metadata.mode == Mode::Validate)
+        .map(|i| Arc::clone(&shared.ids[i]))
+        .collect();
     report.evaluated.push(Evaluated {
         resource: resource.clone(),
         location: location(&object.source, object.position),
