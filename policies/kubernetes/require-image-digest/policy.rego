@@ -8,16 +8,7 @@ checked if {
 	not input.review.object.metadata.deletionTimestamp
 }
 
-# Every container of the pod spec as [field, index, container]: containers, initContainers and
-# ephemeralContainers, a null or malformed list holding none. Its JSON pointer is
-# image_path(field, index), built only for a violation.
-containers contains [field, i, container] if {
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	list := data.gatehouse.lib.kubernetes.pod_spec[field]
-	is_array(list)
-	some i, container in list
-}
-
+# The JSON pointer of a container's image, built only for a violation.
 image_path(field, i) := concat("/", [data.gatehouse.lib.kubernetes.container_path(field, i), "image"])
 
 # The digest of an image reference, after the "@" ([registry/]path[:tag][@digest]), or "".
@@ -30,16 +21,19 @@ pinned(image) if regex.match(`^sha256:[a-f0-9]{64}$`, digest(image))
 
 violation contains {"msg": msg, "path": path} if {
 	checked
-	some entry in containers
-	image := entry[2].image
+	some field in data.gatehouse.lib.kubernetes.container_fields
+	list := data.gatehouse.lib.kubernetes.pod_spec[field]
+	is_array(list)
+	some i, container in list
+	image := container.image
 	is_string(image)
 	image != ""
 	not pinned(image)
-	path := image_path(entry[0], entry[1])
+	path := image_path(field, i)
 	msg := sprintf("%s %s %s uses image %q, %s: only a digest guarantees that what runs is the image CI scanned; pin it as %s@sha256:<digest>", [
 		data.gatehouse.lib.kubernetes.kind,
 		quoted(data.gatehouse.lib.kubernetes.name),
-		data.gatehouse.lib.kubernetes.container_label(entry[0], entry[2]),
+		data.gatehouse.lib.kubernetes.container_label(field, container),
 		image,
 		problem(image),
 		split(image, "@")[0],
