@@ -130,16 +130,7 @@ impl Inventory {
         if let Some((parent, field, label_selector)) = pod_selector(&key.kind) {
             let at =
                 if label_selector { format!("/{parent}/{field}/matchLabels") } else { format!("/{parent}/{field}") };
-            let pairs: Vec<(String, String)> = match rego_pointer(object, &at) {
-                Some(regorus::Value::Object(m)) => m
-                    .iter()
-                    .filter_map(|(k, v)| match (k, v) {
-                        (regorus::Value::String(k), regorus::Value::String(v)) => Some((k.to_string(), v.to_string())),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let pairs = string_map_at(object, &at);
             let by_kind = slot(slot(slot(&mut self.index, ns), &key.api_version), &key.kind);
             if pairs.is_empty() {
                 mark(slot(by_kind, "unkeyedSelectors"), &key.name);
@@ -198,7 +189,13 @@ impl Inventory {
 
 /// `metadata.labels` of an object, keeping the string values.
 pub fn labels_of(object: &regorus::Value) -> BTreeMap<String, String> {
-    match rego_pointer(object, "/metadata/labels") {
+    string_map_at(object, "/metadata/labels")
+}
+
+/// The string-to-string entries of the map at `pointer` (labels, a selector's matchLabels);
+/// anything else there counts as no entries.
+fn string_map_at(object: &regorus::Value, pointer: &str) -> BTreeMap<String, String> {
+    match rego_pointer(object, pointer) {
         Some(regorus::Value::Object(m)) => m
             .iter()
             .filter_map(|(k, v)| match (k, v) {
