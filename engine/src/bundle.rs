@@ -103,6 +103,26 @@ impl std::fmt::Debug for Compiled {
     }
 }
 
+/// Why [`Bundle::load_configured`] found no bundle, worded for the operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    Configuration(Diagnostics),
+    Bundle { root: PathBuf, problems: Diagnostics },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Configuration(problems) => write!(f, "invalid configuration\n{problems}"),
+            LoadError::Bundle { root, problems } => {
+                write!(f, "the policy bundle {} does not load\n{problems}", root.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 /// A compiled policy bundle; cheap to clone and share between threads.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -162,6 +182,21 @@ impl Bundle {
         compile(root, layout, policies, config.namespaces.clone())
     }
 
+    /// Reads the configuration file, when there is one, and loads the bundle with it: what the
+    /// scanner's commands and the webhook do at start and on every reload.
+    pub fn load_configured(root: &Path, config_file: Option<&Path>) -> Result<Bundle, LoadError> {
+        let config = match config_file {
+            Some(path) => Config::from_file(path).map_err(LoadError::Configuration)?,
+            None => Config::default(),
+        };
+        Bundle::load(root, &config).map_err(|problems| LoadError::Bundle { root: root.to_path_buf(), problems })
+    }
+
+    /// The policies the configuration leaves enabled.
+    pub fn enabled_policies(&self) -> impl Iterator<Item = &Policy> {
+        self.inner.policies.iter().filter(|p| p.enabled)
+    }
+
     pub fn root(&self) -> &Path {
         &self.inner.root
     }
@@ -181,7 +216,7 @@ impl Bundle {
 
     /// The policies that read other objects from the inventory, with the kinds they read.
     pub fn inventory_policies(&self) -> impl Iterator<Item = &Policy> {
-        self.inner.policies.iter().filter(|p| p.enabled && !p.metadata.inventory.is_empty())
+        self.enabled_policies().filter(|p| !p.metadata.inventory.is_empty())
     }
 
     pub fn lib_files(&self) -> &[PathBuf] {

@@ -56,15 +56,8 @@ fn the_bundle_passes_its_own_suite() {
 #[test]
 fn every_policy_names_a_bullet_of_the_guidelines() {
     let guidelines = std::fs::read_to_string(repo().join("docs/infrastructure-guidelines.md")).expect("guidelines");
-    let mut bullets = BTreeSet::new();
-    let mut section = String::new();
-    for line in guidelines.lines() {
-        if let Some(heading) = line.strip_prefix("## ") {
-            section = heading.trim().to_string();
-        } else if let Some(bullet) = line.strip_prefix("- ") {
-            bullets.insert((section.clone(), bullet.trim().to_string()));
-        }
-    }
+    let bullets: BTreeSet<(String, String)> =
+        gatehouse_engine::guidelines::parse_guidelines(&guidelines).into_iter().map(|b| (b.section, b.text)).collect();
     assert!(bullets.len() > 50, "the guidelines were read");
     for policy in bundle().policies() {
         let g = &policy.metadata.guideline;

@@ -4,19 +4,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use gatehouse_engine::{Bundle, Config, guidelines};
+use gatehouse_engine::{Bundle, guidelines};
 use policy_scan::catalog::{self, CatalogFormat};
 
 fn load(bundle_dir: &Path, config: Option<&Path>) -> Result<Bundle, ExitCode> {
-    let config = match config.map(Config::from_file).transpose() {
-        Ok(c) => c.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("error: invalid configuration\n{e}");
-            return Err(ExitCode::from(2));
-        }
-    };
-    Bundle::load(bundle_dir, &config).map_err(|e| {
-        eprintln!("error: the policy bundle {} does not load\n{e}", bundle_dir.display());
+    Bundle::load_configured(bundle_dir, config).map_err(|e| {
+        eprintln!("error: {e}");
         ExitCode::from(2)
     })
 }

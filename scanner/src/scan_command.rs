@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use gatehouse_engine::Bundle;
 use gatehouse_engine::waivers::Date;
-use gatehouse_engine::{Bundle, Config};
 use policy_scan::format::{self, Sources};
 use policy_scan::report::{EXIT_ERROR, FailOn};
 use policy_scan::scan::{ScanOptions, scan_observed};
@@ -86,17 +86,10 @@ pub fn run(args: ScanArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let config = match args.config.as_deref().map(Config::from_file).transpose() {
-        Ok(c) => c.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("error: invalid configuration\n{e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
-    };
-    let bundle = match Bundle::load(&args.bundle, &config) {
+    let bundle = match Bundle::load_configured(&args.bundle, args.config.as_deref()) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: the policy bundle {} does not load\n{e}", args.bundle.display());
+            eprintln!("error: {e}");
             return ExitCode::from(EXIT_ERROR);
         }
     };

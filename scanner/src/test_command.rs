@@ -5,21 +5,14 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+use gatehouse_engine::Bundle;
 use gatehouse_engine::testing::{self, Outcome};
-use gatehouse_engine::{Bundle, Config};
 
 pub fn run(bundle_dir: &Path, config: Option<&Path>, quiet: bool) -> ExitCode {
-    let config = match config.map(Config::from_file).transpose() {
-        Ok(c) => c.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("error: invalid configuration\n{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let bundle = match Bundle::load(bundle_dir, &config) {
+    let bundle = match Bundle::load_configured(bundle_dir, config) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: the policy bundle {} does not load\n{e}", bundle_dir.display());
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };

@@ -15,6 +15,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 
 use crate::generation::{InventorySource, InventoryState};
+use crate::lock;
 
 /// A kind to watch: its API group ("" for the core group) and kind.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,8 +95,9 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// A watched kind as /readyz and the logs name it: `PodDisruptionBudget (policy/v1)`.
+fn describe(resource: &ApiResource) -> String {
+    format!("{} ({})", resource.kind, resource.api_version)
 }
 
 impl ClusterInventory {
@@ -121,7 +123,7 @@ impl ClusterInventory {
         let mut pending: Vec<String> = lock(&self.inner.watched)
             .iter()
             .filter(|w| !w.synced.load(Ordering::Acquire))
-            .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
+            .map(|w| describe(&w.resource))
             .collect();
         pending.extend(lock(&self.inner.resolving).iter().map(ToString::to_string));
         pending
@@ -181,7 +183,7 @@ fn watch(client: Client, resource: ApiResource, revision: Arc<AtomicU64>) -> Wat
         .default_backoff()
         .modify(|object| object.managed_fields_mut().clear())
         .reflect(writer);
-    let kind = format!("{} ({})", resource.kind, resource.api_version);
+    let kind = describe(&resource);
     let flag = Arc::clone(&synced);
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
@@ -244,10 +246,7 @@ impl InventorySource for ClusterInventory {
         let pending = self.pending();
         if pending.is_empty() {
             InventoryState::Synced {
-                kinds: lock(&self.inner.watched)
-                    .iter()
-                    .map(|w| format!("{} ({})", w.resource.kind, w.resource.api_version))
-                    .collect(),
+                kinds: lock(&self.inner.watched).iter().map(|w| describe(&w.resource)).collect(),
                 missing: lock(&self.inner.missing).iter().map(ToString::to_string).collect(),
             }
         } else {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-use gatehouse_engine::{Bundle, Config, Evaluator, Inventory};
+use gatehouse_engine::{Bundle, Evaluator, Inventory};
 
 /// One compiled state of the policies, never changed once built.
 #[derive(Debug)]
@@ -26,13 +26,13 @@ pub struct Generation {
 impl Generation {
     /// An evaluator of this generation for one request: an idle one, or a new copy.
     pub fn checkout(&self) -> Evaluator {
-        let idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let idle = crate::lock(&self.idle).pop();
         idle.unwrap_or_else(|| self.evaluator.clone())
     }
 
     /// Gives an evaluator back for the next request; at most `MAX_IDLE` are kept.
     pub fn checkin(&self, evaluator: Evaluator) {
-        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut idle = crate::lock(&self.idle);
         if idle.len() < MAX_IDLE {
             idle.push(evaluator);
         }
@@ -120,7 +120,7 @@ impl Live {
     }
 
     fn status(&self) -> std::sync::MutexGuard<'_, Status> {
-        self.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.status)
     }
 
     /// Puts a new generation in force; requests already running finish on the old one.
@@ -152,7 +152,7 @@ impl Live {
     pub fn readiness(&self) -> Readiness {
         let generation = self.current();
         let status = self.status().clone();
-        let policies = generation.evaluator.bundle().policies().iter().filter(|p| p.enabled).count();
+        let policies = generation.evaluator.bundle().enabled_policies().count();
         let mut detail = vec![format!(
             "bundle: generation {} in force, {policies} policies from {}",
             generation.number,
@@ -202,7 +202,7 @@ impl Live {
         let status = self.status();
         ReloadCounters {
             generation: generation.number,
-            policies: generation.evaluator.bundle().policies().iter().filter(|p| p.enabled).count(),
+            policies: generation.evaluator.bundle().enabled_policies().count(),
             reloads: status.reloads,
             reload_failures: status.reload_failures,
             failing: status.last_failure.is_some(),
@@ -280,12 +280,7 @@ impl BundleSource {
     pub fn load(&mut self) -> Result<Bundle, LoadError> {
         self.fingerprint = self.current_fingerprint();
         self.seen = self.fingerprint;
-        let config = match &self.config {
-            Some(path) => Config::from_file(path).map_err(|e| LoadError(format!("invalid configuration\n{e}")))?,
-            None => Config::default(),
-        };
-        Bundle::load(&self.dir, &config)
-            .map_err(|e| LoadError(format!("the policy bundle {} does not load\n{e}", self.dir.display())))
+        Bundle::load_configured(&self.dir, self.config.as_deref()).map_err(|e| LoadError(e.to_string()))
     }
 }
 
@@ -385,7 +380,7 @@ impl Reloader {
                 let objects = generation.inventory_objects;
                 self.live.swap(generation, bundle_changed);
                 if bundle_changed {
-                    let policies = self.bundle.policies().iter().filter(|p| p.enabled).count();
+                    let policies = self.bundle.enabled_policies().count();
                     tracing::info!(generation = number, policies, "policy bundle reloaded");
                     Tick::Reloaded { generation: number }
                 } else {

@@ -167,7 +167,7 @@ async fn run(cli: Cli) -> Result<()> {
     let reloader = reloader
         .spawn(Duration::from_millis(cli.reload_interval.max(100)), Arc::clone(&stop))
         .context("cannot start the reloader")?;
-    let served = serve(&cli, state, bundle.policies().iter().filter(|p| p.enabled).count()).await;
+    let served = serve(&cli, state, bundle.enabled_policies().count()).await;
     stop.store(true, Ordering::Relaxed);
     let _ = tokio::task::spawn_blocking(move || reloader.join()).await;
     served
