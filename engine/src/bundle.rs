@@ -18,7 +18,7 @@ use walkdir::WalkDir;
 
 use crate::config::{Config, NamespaceOverride};
 use crate::diagnostic::{Diagnostic, Diagnostics, from_regorus_error};
-use crate::metadata::{self, Enforcement, Mode, PolicyMetadata, RegoVersion};
+use crate::metadata::{self, Class, Enforcement, Mode, PolicyMetadata, RegoVersion};
 
 pub const GENERATED_PACKAGE: &str = "gatehouse.generated";
 
@@ -71,6 +71,8 @@ pub struct Sample {
 pub(crate) struct Route {
     /// Every member has this mode: the webhook's validating call runs no mutating policy.
     pub mode: Mode,
+    /// `None`: every class; the webhook's split calls use the routes of one class.
+    pub class: Option<Class>,
     pub rule: String,
     pub policies: Vec<usize>,
     pub parameters: Option<regorus::Value>,
@@ -90,7 +92,7 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
-    /// The routes of a (group, kind): one per mode that has policies for it.
+    /// The routes of a (group, kind): one per mode and class (or every class) with policies for it.
     pub(crate) fn routes(&self, group: &str, kind: &str) -> Option<&[Route]> {
         self.routes.get(group)?.get(kind).map(Vec::as_slice)
     }
@@ -236,7 +238,8 @@ impl Bundle {
     pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
         match self.inner.routes(group, kind) {
             Some(routes) => {
-                let mut members: Vec<usize> = routes.iter().flat_map(|r| r.policies.iter().copied()).collect();
+                let mut members: Vec<usize> =
+                    routes.iter().filter(|r| r.class.is_none()).flat_map(|r| r.policies.iter().copied()).collect();
                 members.sort_unstable();
                 members
             }
@@ -661,11 +664,19 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut routes: Routes = HashMap::new();
     let mut r = 0;
     for (group, kind) in pairs {
-        for mode in [Mode::Validate, Mode::Mutate] {
+        for (mode, class) in [Mode::Validate, Mode::Mutate]
+            .into_iter()
+            .flat_map(|m| [None, Some(Class::Security), Some(Class::Practices)].map(|c| (m, c)))
+        {
             let members: Vec<usize> = policies
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.enabled && p.metadata.mode == mode && p.metadata.applies_to(&group, &kind))
+                .filter(|(_, p)| {
+                    p.enabled
+                        && p.metadata.mode == mode
+                        && class.is_none_or(|c| Class::of(&p.metadata.category) == c)
+                        && p.metadata.applies_to(&group, &kind)
+                })
                 .map(|(i, _)| i)
                 .collect();
             if members.is_empty() {
@@ -677,7 +688,7 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
             }
             let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
             r += 1;
-            let route = Route { mode, rule, policies: members, parameters };
+            let route = Route { mode, class, rule, policies: members, parameters };
             routes.entry(group.clone()).or_default().entry(kind.clone()).or_default().push(route);
         }
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::inventory::Inventory;
-use crate::metadata::{Enforcement, Mode, Severity};
+use crate::metadata::{Class, Enforcement, Mode, Severity};
 use crate::review::Review;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -134,7 +134,7 @@ impl Evaluator {
     /// Evaluates every enabled policy that targets the review's kind, with the enforcement in
     /// force in the review's namespace.
     pub fn evaluate(&mut self, review: &Review) -> Decision {
-        let mut decision = self.evaluate_routed(review, None);
+        let mut decision = self.evaluate_routed(review, None, None);
         self.apply_namespace_overrides(review, &mut decision);
         decision
     }
@@ -142,7 +142,13 @@ impl Evaluator {
     /// As [`Evaluator::evaluate`], with only the policies of one mode: the webhook's validating
     /// call runs the validating policies, its mutating call the mutating ones.
     pub fn evaluate_mode(&mut self, review: &Review, mode: Mode) -> Decision {
-        let mut decision = self.evaluate_routed(review, Some(mode));
+        self.evaluate_class(review, mode, None)
+    }
+
+    /// As [`Evaluator::evaluate_mode`], with only the policies of one class when `class` is given:
+    /// the webhook's security and best-practice calls, each with its own failure policy.
+    pub fn evaluate_class(&mut self, review: &Review, mode: Mode, class: Option<Class>) -> Decision {
+        let mut decision = self.evaluate_routed(review, Some(mode), class);
         self.apply_namespace_overrides(review, &mut decision);
         decision
     }
@@ -191,11 +197,11 @@ impl Evaluator {
             .collect()
     }
 
-    fn evaluate_routed(&mut self, review: &Review, mode: Option<Mode>) -> Decision {
+    fn evaluate_routed(&mut self, review: &Review, mode: Option<Mode>, class: Option<Class>) -> Decision {
         let inner = Arc::clone(&self.bundle.inner);
         if let Some(routes) = inner.routes(review.group(), review.kind()) {
             let mut decision = Decision::default();
-            for route in routes.iter().filter(|r| mode.is_none_or(|m| m == r.mode)) {
+            for route in routes.iter().filter(|r| mode.is_none_or(|m| m == r.mode) && r.class == class) {
                 let part = self.evaluate_route(review, route);
                 decision.merge(part);
             }
@@ -205,7 +211,10 @@ impl Evaluator {
             .bundle
             .applicable(review.group(), review.kind())
             .into_iter()
-            .filter(|&i| mode.is_none_or(|m| inner.policies[i].metadata.mode == m))
+            .filter(|&i| {
+                let metadata = &inner.policies[i].metadata;
+                mode.is_none_or(|m| metadata.mode == m) && class.is_none_or(|c| Class::of(&metadata.category) == c)
+            })
             .collect();
         if members.is_empty() {
             return Decision::default();

@@ -34,7 +34,7 @@ pub use config::Config;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use evaluate::{Decision, EvaluationError, Evaluator, PatchOperation, PolicyTiming, Violation};
 pub use inventory::Inventory;
-pub use metadata::{Enforcement, Mode, PolicyMetadata, Severity};
+pub use metadata::{Class, Enforcement, Mode, PolicyMetadata, Severity};
 pub use review::{Review, ReviewError};
 
 /// Turns off backtrace capture for library errors (`RUST_LIB_BACKTRACE=0`) unless the user set

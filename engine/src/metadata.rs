@@ -91,6 +91,20 @@ pub enum Mode {
     Mutate,
 }
 
+/// The webhook's two validating calls: the security policies, which a cluster enforces with
+/// `failurePolicy: Fail`, and every other category (best practices), with `Ignore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Security,
+    Practices,
+}
+
+impl Class {
+    pub fn of(category: &str) -> Class {
+        if category == "security" { Class::Security } else { Class::Practices }
+    }
+}
+
 /// Rego language version of `policy.rego`: `v0` lets gatekeeper-library policies be used
 /// verbatim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

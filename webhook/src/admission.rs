@@ -3,14 +3,28 @@
 
 use base64::Engine as _;
 use gatehouse_engine::waivers::{self, Date};
-use gatehouse_engine::{Decision, Enforcement, Evaluator, Mode, Review, Violation};
+use gatehouse_engine::{Class, Decision, Enforcement, Evaluator, Mode, Review, Violation};
 use serde_json::{Value, json};
 
-/// Which webhook the API server called.
+/// Which webhook the API server called: validation by every policy, by the security policies
+/// only (`/validate/security`, for `failurePolicy: Fail`) or by the others only
+/// (`/validate/practices`, for `Ignore`), or mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    Validate,
+    Validate(Option<Class>),
     Mutate,
+}
+
+impl Endpoint {
+    /// The endpoint's name in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Validate(None) => "validate",
+            Endpoint::Validate(Some(Class::Security)) => "validate_security",
+            Endpoint::Validate(Some(Class::Practices)) => "validate_practices",
+            Endpoint::Mutate => "mutate",
+        }
+    }
 }
 
 /// What the webhook never judges, whatever the webhook configuration sends it: its own
@@ -174,11 +188,10 @@ pub fn decide(
     fail_open: bool,
 ) -> Outcome {
     let review = &request.review;
-    let mode = match endpoint {
-        Endpoint::Validate => Mode::Validate,
-        Endpoint::Mutate => Mode::Mutate,
+    let decision: Decision = match endpoint {
+        Endpoint::Validate(class) => evaluator.evaluate_class(review, Mode::Validate, class),
+        Endpoint::Mutate => evaluator.evaluate_mode(review, Mode::Mutate),
     };
-    let decision: Decision = evaluator.evaluate_mode(review, mode);
     let bundle = evaluator.bundle().clone();
     let known = |id: &str| bundle.policy(id).is_some();
     let (waived, waiver_problem) = object_waivers(review, &known, today);
@@ -199,7 +212,7 @@ pub fn decide(
         if review.name().is_empty() { "(generated name)" } else { review.name() }
     );
     match endpoint {
-        Endpoint::Validate if !denied.is_empty() => {
+        Endpoint::Validate(_) if !denied.is_empty() => {
             let reasons: Vec<String> = denied.iter().map(describe).collect();
             let message = format!("gatehouse denied {subject}: {}", reasons.join("; "));
             let mut response =
@@ -216,7 +229,7 @@ pub fn decide(
                 audited,
             }
         }
-        Endpoint::Validate => {
+        Endpoint::Validate(_) => {
             let mut response = json!({"allowed": true});
             let decided = if warnings.is_empty() { "allowed" } else { "warned" };
             if !warnings.is_empty() {

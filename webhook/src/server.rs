@@ -13,6 +13,7 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use gatehouse_engine::Class;
 use gatehouse_engine::waivers::Date;
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -88,7 +89,9 @@ impl std::fmt::Debug for AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/validate", post(|s, q, b| review(s, q, b, Endpoint::Validate)))
+        .route("/validate", post(|s, q, b| review(s, q, b, Endpoint::Validate(None))))
+        .route("/validate/security", post(|s, q, b| review(s, q, b, Endpoint::Validate(Some(Class::Security)))))
+        .route("/validate/practices", post(|s, q, b| review(s, q, b, Endpoint::Validate(Some(Class::Practices)))))
         .route("/mutate", post(|s, q, b| review(s, q, b, Endpoint::Mutate)))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -136,10 +139,7 @@ async fn review(
     endpoint: Endpoint,
 ) -> Response {
     let started = Instant::now();
-    let name = match endpoint {
-        Endpoint::Validate => "validate",
-        Endpoint::Mutate => "mutate",
-    };
+    let name = endpoint.name();
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {

@@ -56,7 +56,8 @@ fn the_webhook_and_the_scanner_agree_on_every_sample() {
                     with_namespace["metadata"]["namespace"] = json!(ns);
                 }
                 let request = admission::parse(&admission_review(&scanned, &with_namespace)).expect("parses");
-                let validated = admission::decide(&mut evaluator, &request, Endpoint::Validate, Date::today(), false);
+                let validated =
+                    admission::decide(&mut evaluator, &request, Endpoint::Validate(None), Date::today(), false);
                 let webhook_denies: BTreeSet<String> = validated.denied.iter().map(|v| v.policy.clone()).collect();
                 assert_eq!(scanner_denies, webhook_denies, "{}: {}", sample.file.display(), scanned.name());
                 assert_eq!(

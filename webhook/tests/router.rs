@@ -261,3 +261,25 @@ async fn metrics_count_decisions_and_health_answers() {
         router(state).oneshot(Request::get("/healthz").body(Body::empty()).expect("request")).await.expect("response");
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+fn denied_policies(answer: &Value) -> std::collections::BTreeSet<String> {
+    let message = answer["response"]["status"]["message"].as_str().unwrap_or("");
+    message.split("; ").filter_map(|reason| Some(reason.split_once('[')?.1.split_once(']')?.0.to_string())).collect()
+}
+
+#[tokio::test]
+async fn the_security_and_practices_calls_split_the_policies_by_category() {
+    let state = state();
+    let bundle = Bundle::load(&repo().join("policies"), &Config::default()).expect("bundle");
+    let category = |id: &str| bundle.policy(id).expect("policy").metadata.category.clone();
+    let (_, body) = captured("kube-apiserver-v1.32/validate-CREATE-Deployment-1.json");
+    let bytes = serde_json::to_vec(&body).expect("bytes");
+    let (_, all) = post(&state, "/validate", bytes.clone()).await;
+    let (_, security) = post(&state, "/validate/security", bytes.clone()).await;
+    let (_, practices) = post(&state, "/validate/practices", bytes).await;
+    let (all, security, practices) = (denied_policies(&all), denied_policies(&security), denied_policies(&practices));
+    assert!(!security.is_empty() && !practices.is_empty(), "security {security:?}, practices {practices:?}");
+    assert!(security.iter().all(|id| category(id) == "security"), "{security:?}");
+    assert!(practices.iter().all(|id| category(id) != "security"), "{practices:?}");
+    assert_eq!(all, security.union(&practices).cloned().collect(), "the two calls together judge as /validate does");
+}
