@@ -71,11 +71,15 @@ pod_labels_raw := input.review.object.spec.template.metadata.labels if template_
 
 pod_labels_raw := input.review.object.spec.jobTemplate.spec.template.metadata.labels if input.review.kind.kind == "CronJob"
 
-# Every container list of a pod spec. Ephemeral containers take no resources or probes.
-# Iterate as `containers := pod_spec[field]; is_array(containers); some i, c in containers`:
-# a YAML `initContainers:` with nothing after it is null, and the inline guard is the cheapest
-# (a helper rule that filters the lists costs about 15 us more per evaluation).
-container_fields := ["containers", "initContainers", "ephemeralContainers"]
+# The container lists of a pod spec are containers, initContainers and ephemeralContainers
+# (ephemeral containers take no resources or probes). Iterate them as
+#   spec := data.gatehouse.lib.kubernetes.pod_spec
+#   some field in ["containers", "initContainers", "ephemeralContainers"]
+#   containers := spec[field]; is_array(containers); some i, c in containers
+# A YAML `initContainers:` with nothing after it is null, and the inline guard is the cheapest
+# (a helper rule that filters the lists costs about 15 us more per evaluation). regorus resolves
+# a `data.` reference again on every iteration of the loop around it: bound once before the
+# loop, with the field names written out, the walk costs about 25 us less per policy.
 
 # Pointer to a container, built only once a violation is certain (string work is the costly
 # part of a rule).

@@ -55,8 +55,9 @@ allowed(image) if {
 
 violation contains {"msg": msg, "path": path} if {
 	checked
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	list := data.gatehouse.lib.kubernetes.pod_spec[field]
+	spec := data.gatehouse.lib.kubernetes.pod_spec
+	some field in ["containers", "initContainers", "ephemeralContainers"]
+	list := spec[field]
 	is_array(list)
 	some i, container in list
 	image := container.image

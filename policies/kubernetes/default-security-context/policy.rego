@@ -71,8 +71,9 @@ drop_all := {"drop": ["ALL"]}
 
 # No securityContext on the container: add it whole.
 patch contains op if {
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	containers := data.gatehouse.lib.kubernetes.pod_spec[field]
+	spec := data.gatehouse.lib.kubernetes.pod_spec
+	some field in ["containers", "initContainers", "ephemeralContainers"]
+	containers := spec[field]
 	is_array(containers)
 	some i, container in containers
 	is_object(container)
@@ -84,8 +85,9 @@ patch contains op if {
 
 # A securityContext that lacks a default: add each missing field.
 patch contains op if {
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	containers := data.gatehouse.lib.kubernetes.pod_spec[field]
+	spec := data.gatehouse.lib.kubernetes.pod_spec
+	some field in ["containers", "initContainers", "ephemeralContainers"]
+	containers := spec[field]
 	is_array(containers)
 	some i, container in containers
 	sc := container.securityContext
@@ -130,8 +132,9 @@ run_as_non_root if {
 root_requested if data.gatehouse.lib.kubernetes.pod_spec.securityContext.runAsUser == 0
 
 root_requested if {
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	containers := data.gatehouse.lib.kubernetes.pod_spec[field]
+	spec := data.gatehouse.lib.kubernetes.pod_spec
+	some field in ["containers", "initContainers", "ephemeralContainers"]
+	containers := spec[field]
 	is_array(containers)
 	some container in containers
 	container.securityContext.runAsUser == 0

@@ -26,8 +26,9 @@ normal_value(key, value) := object.union({"scheme": "HTTP"}, {k: v | some k, v i
 # The containers that keep running beside the workload and whose probes the kubelet acts on:
 # every regular container, and init containers with restartPolicy Always (sidecars).
 violation contains {"msg": msg, "path": path} if {
+	spec := data.gatehouse.lib.kubernetes.pod_spec
 	some field in ["containers", "initContainers"]
-	containers := data.gatehouse.lib.kubernetes.pod_spec[field]
+	containers := spec[field]
 	is_array(containers)
 	some i, container in containers
 	long_running(field, container)

@@ -28,7 +28,7 @@ file_reference_name(name) if endswith(upper(name), "_PATH")
 
 violation contains {"msg": msg, "path": path} if {
 	pod_spec := data.gatehouse.lib.kubernetes.pod_spec
-	some field in data.gatehouse.lib.kubernetes.container_fields
+	some field in ["containers", "initContainers", "ephemeralContainers"]
 	containers := pod_spec[field]
 	is_array(containers)
 	some i, container in containers

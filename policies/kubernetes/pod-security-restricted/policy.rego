@@ -40,8 +40,9 @@ pod_spec := data.gatehouse.lib.kubernetes.pod_spec if checked
 # Every container of the pod, as [list field, index, container]. A list that is not an array
 # holds none: `initContainers: null` is valid, and `some .. in null` is an error in regorus.
 containers := [[field, i, c] |
-	some field in data.gatehouse.lib.kubernetes.container_fields
-	list := pod_spec[field]
+	spec := pod_spec
+	some field in ["containers", "initContainers", "ephemeralContainers"]
+	list := spec[field]
 	is_array(list)
 	some i, c in list
 	is_object(c)

@@ -26,8 +26,9 @@ reasons := {
 # removed), are let through (lib deleting): refusing them would only keep the object from going
 # away.
 violation contains {"msg": msg, "path": path} if {
+	spec := data.gatehouse.lib.kubernetes.pod_spec
 	some field in container_fields
-	containers := data.gatehouse.lib.kubernetes.pod_spec[field]
+	containers := spec[field]
 	is_array(containers)
 	some i, container in containers
 	is_object(container)
