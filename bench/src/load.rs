@@ -20,7 +20,7 @@ fn requests(count: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
     let mut rng = corpus::Rng::new(seed);
     (0..count)
         .map(|i| {
-            let object = corpus::workload(&mut rng, i);
+            let (object, _) = corpus::workload(&mut rng, i);
             let api_version = object["apiVersion"].as_str().unwrap_or("v1").to_string();
             let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version.as_str()));
             let update = rng.chance(30);

@@ -131,11 +131,11 @@ fn engine(
     let compile = started.elapsed();
 
     let mut rng = corpus::Rng::new(seed);
-    let workloads: Vec<serde_json::Value> = (0..count).map(|i| corpus::workload(&mut rng, i)).collect();
+    let workloads: Vec<(serde_json::Value, bool)> = (0..count).map(|i| corpus::workload(&mut rng, i)).collect();
     let surroundings = corpus::surroundings(&mut rng, &workloads);
     let reviews: Vec<Review> = workloads
         .into_iter()
-        .map(|w| Review::from_object(w, "default"))
+        .map(|(w, _)| Review::from_object(w, "default"))
         .collect::<Result<_, _>>()
         .context("generated objects are Kubernetes objects")?;
     // As the scanner does: the reviews' converted objects are shared with the inventory.
@@ -326,7 +326,7 @@ pub(crate) fn peak_rss_kib() -> f64 {
 
 fn scan_once(bundle_dir: &std::path::Path, documents: usize, threads: usize, seed: u64) -> Result<()> {
     use std::fmt::Write as _;
-    // The corpus: about 50 documents a file, namespaces with their default-deny policies.
+    // The corpus: about 50 documents a file; the namespaces and their default-deny policies first.
     let dir = tempfile::tempdir()?;
     let mut rng = corpus::Rng::new(seed);
     let (mut written, mut file, mut text, mut index) = (0, 0, String::new(), 0);
@@ -338,11 +338,14 @@ fn scan_once(bundle_dir: &std::path::Path, documents: usize, threads: usize, see
         }
         Ok(())
     };
+    let mut namespaces = Some(corpus::namespaces());
     while written < documents {
-        let workload = corpus::workload(&mut rng, index);
+        let mut group = namespaces.take().unwrap_or_default();
+        let (workload, compliant) = corpus::workload(&mut rng, index);
         index += 1;
-        let mut group = vec![workload.clone()];
-        group.extend(corpus::companions(&mut rng, &workload));
+        let companions = corpus::companions(&mut rng, &workload, compliant);
+        group.push(workload);
+        group.extend(companions);
         for object in group.into_iter().take(documents - written) {
             let _ = write!(text, "---\n{}", serde_json::to_string(&object)?);
             text.push('\n');

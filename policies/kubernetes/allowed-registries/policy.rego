@@ -47,10 +47,9 @@ repository(d, p) := concat("/", ["library", p]) if {
 	not contains(p, "/")
 } else := p
 
-allowed(image) if {
-	n := normalized(image)
+allowed(reference) if {
 	some prefix in prefixes
-	startswith(n, prefix)
+	startswith(reference, prefix)
 }
 
 violation contains {"msg": msg, "path": path} if {
@@ -63,21 +62,22 @@ violation contains {"msg": msg, "path": path} if {
 	image := container.image
 	is_string(image)
 	image != ""
-	not allowed(image)
+	reference := normalized(image)
+	not allowed(reference)
 	path := image_path(field, i)
 	msg := sprintf("%s %s %s uses image %q%s, which is not from an allowed registry (%s): push it through CI to one of them", [
 		data.gatehouse.lib.kubernetes.kind,
 		quoted(data.gatehouse.lib.kubernetes.name),
 		data.gatehouse.lib.kubernetes.container_label(field, container),
 		image,
-		normalized_text(image),
+		normalized_text(image, reference),
 		allowed_text,
 	])
 }
 
-normalized_text(image) := "" if {
-	normalized(image) == image
-} else := sprintf(" (%s)", [normalized(image)])
+normalized_text(image, reference) := "" if {
+	reference == image
+} else := sprintf(" (%s)", [reference])
 
 allowed_text := concat(", ", sort(prefixes)) if {
 	count(prefixes) > 0
