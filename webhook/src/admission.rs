@@ -16,6 +16,17 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Whether a review this endpoint cannot judge (timeout, evaluation error, overload) is
+    /// admitted: the split endpoints answer as the failure policy they are registered with
+    /// (security fails closed, best practices open), the others as `--fail-open` says.
+    pub fn fails_open(self, configured: bool) -> bool {
+        match self {
+            Endpoint::Validate(Some(Class::Security)) => false,
+            Endpoint::Validate(Some(Class::Practices)) => true,
+            Endpoint::Validate(None) | Endpoint::Mutate => configured,
+        }
+    }
+
     /// The endpoint's name in logs and metrics.
     pub fn name(self) -> &'static str {
         match self {

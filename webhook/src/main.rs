@@ -35,7 +35,9 @@ struct Cli {
     /// The webhook's own namespace, never judged.
     #[arg(long, env = "POD_NAMESPACE", default_value = "gatehouse-system")]
     namespace: String,
-    /// Admit a review that cannot be judged in time (failurePolicy Ignore) instead of denying it.
+    /// Admit a review that cannot be judged in time (failurePolicy Ignore) instead of denying it,
+    /// on /validate and /mutate; /validate/security always denies it and /validate/practices
+    /// always admits it, as the failure policies they are registered with.
     #[arg(long)]
     fail_open: bool,
     /// Reviews evaluated at once; more wait for a permit within their deadline. Evaluation is

@@ -203,14 +203,14 @@ fn time_policies(state: &Arc<AppState>, mut evaluator: gatehouse_engine::Evaluat
 async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: Endpoint, budget: Duration) -> Outcome {
     let uid = request.uid.clone();
     let started = Instant::now();
+    let fail_open = endpoint.fails_open(state.fail_open);
     let Ok(Ok(permit)) = tokio::time::timeout(budget, Arc::clone(&state.permits).acquire_owned()).await else {
-        return admission::failure(&uid, "too many reviews in flight to answer in time", state.fail_open);
+        return admission::failure(&uid, "too many reviews in flight to answer in time", fail_open);
     };
     let remaining = budget.saturating_sub(started.elapsed());
     let generation = state.live.current();
     let mut evaluator = generation.checkout();
     evaluator.set_time_limit(remaining);
-    let fail_open = state.fail_open;
     let every = state.policy_timing_every;
     let sample = every > 0 && state.reviews.fetch_add(1, Ordering::Relaxed).is_multiple_of(every);
     let task = tokio::task::spawn_blocking(move || {
@@ -230,11 +230,11 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
             }
             outcome
         }
-        Ok(Err(_)) => admission::failure(&uid, "the evaluation failed unexpectedly", state.fail_open),
+        Ok(Err(_)) => admission::failure(&uid, "the evaluation failed unexpectedly", fail_open),
         Err(_) => admission::failure(
             &uid,
             &format!("the evaluation did not finish within {} ms", budget.as_millis()),
-            state.fail_open,
+            fail_open,
         ),
     }
 }

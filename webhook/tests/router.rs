@@ -215,6 +215,28 @@ async fn an_evaluation_that_would_overrun_is_answered_in_time_by_the_failure_pol
         assert!(started.elapsed() < Duration::from_millis(1500));
         assert_eq!(again["response"]["allowed"], fail_open);
     }
+    // The split endpoints answer as their own failure policies, whatever --fail-open says: the
+    // slow policy is a best practice, and its twin below a security policy.
+    std::fs::create_dir_all(dir.join("kubernetes/slow-security")).expect("mkdir");
+    let metadata = std::fs::read_to_string(dir.join("kubernetes/slow/policy.yaml")).expect("read");
+    std::fs::write(
+        dir.join("kubernetes/slow-security/policy.yaml"),
+        metadata.replace("id: slow", "id: slow-security").replace("category: test", "category: security"),
+    )
+    .expect("write");
+    let rego = std::fs::read_to_string(dir.join("kubernetes/slow/policy.rego")).expect("read");
+    std::fs::write(dir.join("kubernetes/slow-security/policy.rego"), rego.replace("t.slow", "t.slow_security"))
+        .expect("write");
+    for fail_open in [false, true] {
+        let state = state_with(&dir, "{}", fail_open);
+        for (path, admitted) in [("/validate/practices?timeout=1s", true), ("/validate/security?timeout=1s", false)] {
+            let started = Instant::now();
+            let (_, answer) =
+                post(&state, path, serde_json::to_vec(&review_of(config_map.clone(), "CREATE")).expect("bytes")).await;
+            assert!(started.elapsed() < Duration::from_millis(1500), "{path}");
+            assert_eq!(answer["response"]["allowed"], admitted, "{path} with --fail-open {fail_open}: {answer}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
