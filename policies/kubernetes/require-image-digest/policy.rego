@@ -12,12 +12,8 @@ checked if {
 image_path(field, i) := concat("/", [data.gatehouse.lib.kubernetes.container_path(field, i), "image"])
 
 # The digest of an image reference, after the "@" ([registry/]path[:tag][@digest]), or "".
-digest(image) := parts[1] if {
-	parts := split(image, "@")
-	count(parts) == 2
-} else := ""
-
-pinned(image) if regex.match(`^sha256:[a-f0-9]{64}$`, digest(image))
+# One "@", then a sha256 digest: the whole test in one builtin call, the cheapest form in regorus.
+pinned(image) if regex.match(`^[^@]*@sha256:[a-f0-9]{64}$`, image)
 
 violation contains {"msg": msg, "path": path} if {
 	checked
