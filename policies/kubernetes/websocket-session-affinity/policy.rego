@@ -37,6 +37,61 @@ delegated if {
 	lower(value) != "false"
 }
 
+gateway_group := "gateway.networking.k8s.io"
+
+route_versions := ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"]
+
+# Envoy Gateway keeps a client on one endpoint with a consistent hash on its address, a header
+# or a cookie.
+sticky_hashes := {"SourceIP", "Header", "Cookie"}
+
+# The HTTPRoutes of the Service's namespace (from the inventory) that send traffic to it.
+routes_to_service contains name if {
+	ns := data.gatehouse.lib.kubernetes.namespace
+	service := input.review.object.metadata.name
+	some version in route_versions
+	routes := data.inventory.namespace[ns][version].HTTPRoute
+	is_object(routes)
+	some name, route in routes
+	rules := route.spec.rules
+	is_array(rules)
+	some rule in rules
+	refs := rule.backendRefs
+	is_array(refs)
+	some ref in refs
+	is_object(ref)
+	object.get(ref, "group", "") in {"", null}
+	object.get(ref, "kind", "Service") in {"Service", null}
+	ref.name == service
+	object.get(ref, "namespace", ns) in {ns, null}
+}
+
+# A BackendTrafficPolicy of the namespace that hashes clients onto endpoints, for a route that
+# sends traffic to the Service: the gateway keeps the affinity that sessionAffinity would.
+gateway_affinity if {
+	count(routes_to_service) > 0
+	ns := data.gatehouse.lib.kubernetes.namespace
+	policies := data.inventory.namespace[ns]["gateway.envoyproxy.io/v1alpha1"].BackendTrafficPolicy
+	is_object(policies)
+	some policy in policies
+	policy.spec.loadBalancer.type == "ConsistentHash"
+	policy.spec.loadBalancer.consistentHash.type in sticky_hashes
+	some ref in target_refs(policy.spec)
+	is_object(ref)
+	object.get(ref, "group", gateway_group) in {gateway_group, null}
+	ref.kind == "HTTPRoute"
+	routes_to_service[ref.name]
+}
+
+# The policy's direct references: targetRef when set (Envoy Gateway then ignores targetRefs).
+target_refs(spec) := [ref] if {
+	ref := spec.targetRef
+	is_object(ref)
+} else := refs if {
+	refs := spec.targetRefs
+	is_array(refs)
+} else := []
+
 affinity := a if {
 	a := input.review.object.spec.sessionAffinity
 	a != null
@@ -48,6 +103,7 @@ violation contains {"msg": msg, "path": "/spec/sessionAffinity"} if {
 	not affinity == "ClientIP"
 	load_balanced
 	not delegated
+	not gateway_affinity
 	msg := sprintf(
 		"Service %s is marked as WebSocket (%s: \"true\") but %s: set spec.sessionAffinity: ClientIP so that each client's connections stay on one pod%s",
 		[

@@ -126,3 +126,80 @@ test_a_service_without_spec_is_reported if {
 	bare := {"review": {"kind": inp.review.kind, "object": {"metadata": {"name": "gateway", "annotations": ws}}}, "parameters": params}
 	violations(bare) == {{"msg": missing_msg, "path": "/spec/sessionAffinity"}}
 }
+
+# Affinity kept by Envoy Gateway: an HTTPRoute to the Service and a BackendTrafficPolicy hashing
+# clients onto endpoints for that route, found in the inventory of the Service's namespace.
+route(name, backend_ref) := {
+	"apiVersion": "gateway.networking.k8s.io/v1",
+	"kind": "HTTPRoute",
+	"metadata": {"name": name, "namespace": "chat"},
+	"spec": {"rules": [{"backendRefs": [object.union({"port": 80}, backend_ref)]}]},
+}
+
+hash_policy(namespace, name, spec) := {
+	"apiVersion": "gateway.envoyproxy.io/v1alpha1",
+	"kind": "BackendTrafficPolicy",
+	"metadata": {"name": name, "namespace": namespace},
+	"spec": spec,
+}
+
+sticky(hash) := {"type": "ConsistentHash", "consistentHash": {"type": hash}}
+
+to_route(name) := {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": name}]}
+
+inventory(objects) := {"namespace": {ns: {v: {k: {o.metadata.name: o |
+	some o in objects
+	o.metadata.namespace == ns
+	o.apiVersion == v
+	o.kind == k
+}} |
+	some x in objects
+	x.metadata.namespace == ns
+	v := x.apiVersion
+	k := x.kind
+} |
+	some y in objects
+	ns := y.metadata.namespace
+}}
+
+violations_among(objects) := v if {
+	v := policy.violation with input as service(ws, {}) with data.inventory as inventory(objects)
+}
+
+test_a_gateway_hash_on_a_route_to_the_service_keeps_the_affinity if {
+	every hash in ["Cookie", "Header", "SourceIP"] {
+		count(violations_among([route("ws", {"name": "gateway"}), hash_policy("chat", "ws-affinity", object.union(to_route("ws"), {"loadBalancer": sticky(hash)}))])) == 0
+	}
+}
+
+test_a_single_target_ref_and_a_v1beta1_route_count if {
+	beta := object.union(route("ws", {"name": "gateway"}), {"apiVersion": "gateway.networking.k8s.io/v1beta1"})
+	single := {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "ws"}, "loadBalancer": sticky("Cookie")}
+	count(violations_among([beta, hash_policy("chat", "ws-affinity", single)])) == 0
+}
+
+test_a_policy_that_does_not_hash_or_targets_another_route_does_not_count if {
+	paths_among([route("ws", {"name": "gateway"}), hash_policy("chat", "ws-lb", object.union(to_route("ws"), {"loadBalancer": {"type": "RoundRobin"}}))]) == {"/spec/sessionAffinity"}
+	paths_among([route("ws", {"name": "gateway"}), hash_policy("chat", "ws-lb", object.union(to_route("ws"), {"loadBalancer": sticky("Random")}))]) == {"/spec/sessionAffinity"}
+	paths_among([route("ws", {"name": "gateway"}), route("api", {"name": "api"}), hash_policy("chat", "api-affinity", object.union(to_route("api"), {"loadBalancer": sticky("Cookie")}))]) == {"/spec/sessionAffinity"}
+	paths_among([route("ws", {"name": "gateway"}), hash_policy("chat", "ws-timeouts", to_route("ws"))]) == {"/spec/sessionAffinity"}
+}
+
+test_a_policy_in_another_namespace_does_not_count if {
+	paths_among([route("ws", {"name": "gateway"}), hash_policy("edge", "ws-affinity", object.union(to_route("ws"), {"loadBalancer": sticky("Cookie")}))]) == {"/spec/sessionAffinity"}
+}
+
+test_a_route_to_another_kind_or_namespace_does_not_count if {
+	affinity := hash_policy("chat", "ws-affinity", object.union(to_route("ws"), {"loadBalancer": sticky("Cookie")}))
+	paths_among([route("ws", {"name": "gateway", "kind": "ServiceImport", "group": "multicluster.x-k8s.io"}), affinity]) == {"/spec/sessionAffinity"}
+	paths_among([route("ws", {"name": "gateway", "namespace": "other"}), affinity]) == {"/spec/sessionAffinity"}
+	count(violations_among([route("ws", {"name": "gateway", "namespace": "chat", "kind": "Service", "group": ""}), affinity])) == 0
+}
+
+test_a_malformed_route_or_policy_counts_nothing if {
+	broken_route := object.union(route("ws", {"name": "gateway"}), {"spec": {"rules": "all"}})
+	paths_among([broken_route, hash_policy("chat", "ws-affinity", object.union(to_route("ws"), {"loadBalancer": sticky("Cookie")}))]) == {"/spec/sessionAffinity"}
+	paths_among([route("ws", {"name": "gateway"}), hash_policy("chat", "ws-affinity", {"targetRefs": "ws", "loadBalancer": sticky("Cookie")})]) == {"/spec/sessionAffinity"}
+}
+
+paths_among(objects) := {x.path | some x in violations_among(objects)}
