@@ -226,7 +226,7 @@ fn breakdown(evaluator: &Evaluator, reviews: &[Review]) {
         let (mut clean, mut raised) = ((Duration::ZERO, 0usize), (Duration::ZERO, 0usize));
         for r in &targeted {
             let started = Instant::now();
-            let decision = evaluator.evaluate_policies(r, &[index]);
+            let decision = evaluator.evaluate_policies(*r, &[index]);
             let spent = started.elapsed();
             let bucket =
                 if decision.violations.is_empty() && decision.patches.is_empty() { &mut clean } else { &mut raised };

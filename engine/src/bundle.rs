@@ -148,7 +148,7 @@ impl Bundle {
                     continue;
                 }
             };
-            match metadata::load(&meta_file, &source, &folder_name) {
+            match metadata::load(&meta_file, &source, &folder_name, &folder.domain) {
                 Ok(meta) => {
                     if let Some(first) = seen.get(&meta.id) {
                         problems.push(Diagnostic::in_file(
@@ -347,8 +347,15 @@ fn discover(root: &Path) -> Result<Layout, Diagnostics> {
                 problems.push(Diagnostic::in_file(file, "a sample's name must start with allowed- or disallowed-"));
                 continue;
             };
-            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
-                problems.push(Diagnostic::in_file(file, "a sample must be a .yaml, .yml or .json file"));
+            let terraform = owner.domain == metadata::TERRAFORM_DOMAIN;
+            let extensions: &[&str] = if terraform { &[".tf", ".json"] } else { &[".yaml", ".yml", ".json"] };
+            if !extensions.iter().any(|e| name.ends_with(e)) {
+                let message = if terraform {
+                    "a Terraform sample must be a .tf file or a plan's .json"
+                } else {
+                    "a sample must be a .yaml, .yml or .json file"
+                };
+                problems.push(Diagnostic::in_file(file, message));
                 continue;
             }
             owner.samples.push(Sample { file: file.clone(), expectation });
@@ -647,8 +654,15 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
     let mut wildcard = Vec::new();
     for (i, policy) in policies.iter().enumerate().filter(|(_, p)| p.enabled) {
         for target in &policy.metadata.targets {
-            if target.api_groups.iter().any(|g| g == "*") || target.kinds.iter().any(|k| k == "*") {
+            let any = |names: &[String]| names.iter().any(|n| n == "*");
+            if any(&target.api_groups) || any(&target.kinds) || any(&target.resource_types) {
                 wildcard.push(i);
+            }
+            for resource_type in target.resource_types.iter().filter(|t| *t != "*") {
+                let pair = (crate::terraform::GROUP.to_string(), resource_type.clone());
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
             }
             for group in target.api_groups.iter().filter(|g| *g != "*") {
                 for kind in target.kinds.iter().filter(|k| *k != "*") {

@@ -13,6 +13,37 @@ use crate::inventory::Inventory;
 use crate::metadata::{Class, Enforcement, Mode, Severity};
 use crate::review::Review;
 
+/// What a policy judges: a Kubernetes review, or one resource of a Terraform plan.
+pub trait Subject {
+    /// The (group, kind) the policies' targets and the bundle's routes are keyed by.
+    fn group(&self) -> &str;
+    fn kind(&self) -> &str;
+    /// The policy input; cloning it is a reference count.
+    fn input(&self) -> regorus::Value;
+    /// The input with `parameters` beside it.
+    fn input_with(&self, parameters: &regorus::Value) -> regorus::Value;
+    /// A field of the judged object by JSON pointer, for the mutation checks.
+    fn field(&self, pointer: &str) -> Option<regorus::Value>;
+}
+
+impl Subject for Review {
+    fn group(&self) -> &str {
+        Review::group(self)
+    }
+    fn kind(&self) -> &str {
+        Review::kind(self)
+    }
+    fn input(&self) -> regorus::Value {
+        Review::input(self)
+    }
+    fn input_with(&self, parameters: &regorus::Value) -> regorus::Value {
+        Review::input_with(self, parameters)
+    }
+    fn field(&self, pointer: &str) -> Option<regorus::Value> {
+        self.object_field(pointer)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
     pub policy: String,
@@ -178,7 +209,7 @@ impl Evaluator {
     }
 
     /// Evaluates each applicable policy on its own and times it; for metrics, not decisions.
-    pub fn time_policies(&mut self, review: &Review) -> Vec<PolicyTiming> {
+    pub fn time_policies(&mut self, review: &dyn Subject) -> Vec<PolicyTiming> {
         let members = self.bundle.applicable(review.group(), review.kind());
         self.engine.set_input(review.input());
         members
@@ -197,7 +228,12 @@ impl Evaluator {
             .collect()
     }
 
-    fn evaluate_routed(&mut self, review: &Review, mode: Option<Mode>, class: Option<Class>) -> Decision {
+    /// Evaluates the validating policies that target one resource of a Terraform plan.
+    pub fn evaluate_resource(&mut self, resource: &crate::terraform::Resource) -> Decision {
+        self.evaluate_routed(resource, Some(Mode::Validate), None)
+    }
+
+    fn evaluate_routed(&mut self, review: &dyn Subject, mode: Option<Mode>, class: Option<Class>) -> Decision {
         let inner = Arc::clone(&self.bundle.inner);
         if let Some(routes) = inner.routes(review.group(), review.kind()) {
             let mut decision = Decision::default();
@@ -223,7 +259,7 @@ impl Evaluator {
         self.evaluate_each(review, &members)
     }
 
-    fn evaluate_route(&mut self, review: &Review, route: &crate::bundle::Route) -> Decision {
+    fn evaluate_route(&mut self, review: &dyn Subject, route: &crate::bundle::Route) -> Decision {
         let input = match &route.parameters {
             Some(parameters) => review.input_with(parameters),
             None => review.input(),
@@ -248,12 +284,12 @@ impl Evaluator {
 
     /// Evaluates only the given policies (by index in [`Bundle::policies`]), each on its own,
     /// whether or not they are enabled or target the review's kind.
-    pub fn evaluate_policies(&mut self, review: &Review, policies: &[usize]) -> Decision {
+    pub fn evaluate_policies(&mut self, review: &dyn Subject, policies: &[usize]) -> Decision {
         self.engine.set_input(review.input());
         self.evaluate_each(review, policies)
     }
 
-    fn evaluate_each(&mut self, review: &Review, members: &[usize]) -> Decision {
+    fn evaluate_each(&mut self, review: &dyn Subject, members: &[usize]) -> Decision {
         let mut decision = Decision { evaluated: members.len(), ..Decision::default() };
         for &i in members {
             let rule = self.bundle.inner.policies[i].rule.clone();
@@ -272,7 +308,7 @@ impl Evaluator {
         decision
     }
 
-    fn collect(&self, result: &regorus::Value, review: &Review, decision: &mut Decision) {
+    fn collect(&self, result: &regorus::Value, review: &dyn Subject, decision: &mut Decision) {
         let policies = &self.bundle.inner.policies;
         let Ok(entries) = result.as_set() else {
             if *result != regorus::Value::Undefined {
@@ -334,8 +370,8 @@ fn read_violation(item: Value) -> Result<ViolationParts, String> {
 }
 
 /// A mutating policy may only add what is absent: it never touches a value the user set.
-fn check_patch(op: &Value, review: &Review) -> Result<(), String> {
-    let existing = op.get("path").and_then(Value::as_str).and_then(|p| review.object_field(p));
+fn check_patch(op: &Value, review: &dyn Subject) -> Result<(), String> {
+    let existing = op.get("path").and_then(Value::as_str).and_then(|p| review.field(p));
     let existing = existing.and_then(|v| serde_json::to_value(v).ok());
     check_patch_against(op, existing.as_ref())
 }

@@ -25,6 +25,7 @@ pub mod metadata;
 pub mod parameters;
 pub mod rego_text;
 pub mod review;
+pub mod terraform;
 pub mod testing;
 pub mod waivers;
 pub mod yaml;

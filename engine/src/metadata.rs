@@ -123,17 +123,25 @@ pub struct Guideline {
     pub bullet: String,
 }
 
-/// Which Kubernetes objects a policy applies to, as in a Gatekeeper constraint's `match.kinds`.
-/// `"*"` matches any group or kind.
+/// What a policy applies to: Kubernetes objects, as in a Gatekeeper constraint's `match.kinds`
+/// (`apiGroups` and `kinds`), or, for a policy under `terraform/`, Terraform resource types
+/// (`resourceTypes`). `"*"` matches any group, kind or type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KindTarget {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<String>,
 }
 
 impl KindTarget {
     pub fn matches(&self, group: &str, kind: &str) -> bool {
+        if group == crate::terraform::GROUP {
+            return self.resource_types.iter().any(|t| t == "*" || t == kind);
+        }
         self.api_groups.iter().any(|g| g == "*" || g == group) && self.kinds.iter().any(|k| k == "*" || k == kind)
     }
 }
@@ -161,6 +169,10 @@ pub struct PolicyMetadata {
     /// go without when it runs with `--no-cluster`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inventory: Vec<KindTarget>,
+    /// A Terraform policy that reads only the configuration (literals, references), never values
+    /// after apply: the test suite does not expect it to flag unknown values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub configuration_only: bool,
     pub remediation: String,
 }
 
@@ -206,7 +218,10 @@ pub fn deserialize_node<T: DeserializeOwned>(file: &Path, node: &Node) -> Result
 
 /// Reads and validates one `policy.yaml`. `folder_name` is the policy's folder, which must
 /// carry the policy's id.
-pub fn load(file: &Path, source: &str, folder_name: &str) -> Result<PolicyMetadata, Vec<Diagnostic>> {
+/// Policies under `terraform/` judge Terraform resources; every other domain, Kubernetes objects.
+pub const TERRAFORM_DOMAIN: &str = "terraform";
+
+pub fn load(file: &Path, source: &str, folder_name: &str, domain: &str) -> Result<PolicyMetadata, Vec<Diagnostic>> {
     let node = yaml::parse_single(source, &Limits::default())
         .map_err(|e| vec![Diagnostic::new(file, Some(e.position), e.message)])?;
     let metadata: PolicyMetadata = deserialize_node(file, &node).map_err(|d| vec![d])?;
@@ -240,14 +255,42 @@ pub fn load(file: &Path, source: &str, folder_name: &str) -> Result<PolicyMetada
     if metadata.targets.is_empty() {
         problems.push(Diagnostic::new(file, Some(at("/targets")), "targets must name at least one kind"));
     }
+    let terraform = domain == TERRAFORM_DOMAIN;
     for (i, target) in metadata.targets.iter().enumerate() {
-        if target.kinds.is_empty() || target.api_groups.is_empty() {
-            problems.push(Diagnostic::new(
-                file,
-                Some(at(&format!("/targets/{i}"))),
-                "a target needs at least one apiGroup (\"\" for the core group) and one kind",
-            ));
+        let kubernetes_fields = !target.kinds.is_empty() || !target.api_groups.is_empty();
+        let problem = if terraform && (target.resource_types.is_empty() || kubernetes_fields) {
+            Some("a Terraform policy's target names resourceTypes (e.g. [aws_db_instance]) and no apiGroups or kinds")
+        } else if !terraform && (target.kinds.is_empty() || target.api_groups.is_empty()) {
+            Some("a target needs at least one apiGroup (\"\" for the core group) and one kind")
+        } else if !terraform && !target.resource_types.is_empty() {
+            Some("resourceTypes name Terraform resources: only policies under terraform/ take them")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            problems.push(Diagnostic::new(file, Some(at(&format!("/targets/{i}"))), problem));
         }
+    }
+    if terraform && metadata.mode == Mode::Mutate {
+        problems.push(Diagnostic::new(
+            file,
+            Some(at("/mode")),
+            "a Terraform policy validates: nothing applies a patch to a plan",
+        ));
+    }
+    if !terraform && metadata.configuration_only {
+        problems.push(Diagnostic::new(
+            file,
+            Some(at("/configurationOnly")),
+            "configurationOnly describes Terraform policies only",
+        ));
+    }
+    if terraform && !metadata.inventory.is_empty() {
+        problems.push(Diagnostic::new(
+            file,
+            Some(at("/inventory")),
+            "a Terraform policy reads the other resources from input.plan, not from an inventory",
+        ));
     }
     for (i, target) in metadata.inventory.iter().enumerate() {
         let all = |names: &[String]| names.iter().any(|n| n == "*");
@@ -301,7 +344,7 @@ remediation: Set spec.replicas.
 ";
 
     fn errors(source: &str) -> Vec<String> {
-        load(Path::new("p/policy.yaml"), source, "min-replicas")
+        load(Path::new("p/policy.yaml"), source, "min-replicas", "kubernetes")
             .expect_err("invalid")
             .iter()
             .map(ToString::to_string)
@@ -310,7 +353,7 @@ remediation: Set spec.replicas.
 
     #[test]
     fn a_complete_file_loads_with_defaults() {
-        let m = load(Path::new("p/policy.yaml"), GOOD, "min-replicas").expect("valid");
+        let m = load(Path::new("p/policy.yaml"), GOOD, "min-replicas", "kubernetes").expect("valid");
         assert_eq!(m.enforcement, Enforcement::Deny);
         assert_eq!(m.default_parameters()["minReplicas"], 2);
         assert!(m.applies_to("apps", "Deployment"));
@@ -325,6 +368,7 @@ remediation: Set spec.replicas.
             Path::new("p/policy.yaml"),
             &with("{apiGroups: [policy], kinds: [PodDisruptionBudget]}"),
             "min-replicas",
+            "kubernetes",
         )
         .expect("valid");
         assert_eq!(m.inventory[0].kinds, ["PodDisruptionBudget"]);

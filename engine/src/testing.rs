@@ -68,6 +68,10 @@ pub fn run(bundle: &Bundle) -> TestReport {
     for (index, policy) in bundle.policies().iter().enumerate() {
         for sample in &policy.samples {
             let started = Instant::now();
+            if policy.domain == crate::metadata::TERRAFORM_DOMAIN {
+                check_terraform_sample(bundle, index, &sample.file, sample.expectation, &mut report);
+                continue;
+            }
             let outcome = check_sample(bundle, index, &sample.file, sample.expectation);
             report.results.push(TestResult {
                 file: sample.file.clone(),
@@ -85,11 +89,12 @@ fn check_completeness(policy: &Policy, report: &mut TestReport) {
     if policy.test_file.is_none() {
         missing.push("policy_test.rego");
     }
+    let extension = if policy.domain == crate::metadata::TERRAFORM_DOMAIN { "tf" } else { "yaml" };
     if !policy.samples.iter().any(|s| s.expectation == Expectation::Allowed) {
-        missing.push("samples/allowed-*.yaml");
+        missing.push(if extension == "tf" { "samples/allowed-*.tf" } else { "samples/allowed-*.yaml" });
     }
     if !policy.samples.iter().any(|s| s.expectation == Expectation::Disallowed) {
-        missing.push("samples/disallowed-*.yaml");
+        missing.push(if extension == "tf" { "samples/disallowed-*.tf" } else { "samples/disallowed-*.yaml" });
     }
     let outcome = if missing.is_empty() {
         Outcome::Pass
@@ -246,6 +251,104 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
                 .unwrap_or_default();
             Outcome::Fail(format!("allowed sample raised {raised}: {first}"))
         }
+        (Expectation::Disallowed, _) => Outcome::Fail("disallowed sample raised nothing".into()),
+    }
+}
+
+/// A Terraform sample, a .tf file read statically or a plan in JSON, is evaluated resource by
+/// resource. Each allowed one is also checked with the values of each resource it targets made
+/// unknown: a value known only after apply must never pass.
+fn check_terraform_sample(
+    bundle: &Bundle,
+    index: usize,
+    file: &Path,
+    expectation: Expectation,
+    report: &mut TestReport,
+) {
+    let policy = &bundle.policies()[index];
+    let started = Instant::now();
+    let mut push = |name: String, outcome: Outcome, started: Instant| {
+        report.results.push(TestResult { file: file.to_path_buf(), name, outcome, duration: started.elapsed() });
+    };
+    let plan = match terraform_sample_plan(file) {
+        Ok(plan) => plan,
+        Err(message) => return push(format!("sample {}", policy.id()), Outcome::Error(message), started),
+    };
+    let outcome = judge_plan(bundle, index, &plan, expectation);
+    push(format!("sample {}", policy.id()), outcome, started);
+    if expectation != Expectation::Allowed || policy.metadata.configuration_only {
+        return;
+    }
+    let changes = plan["resource_changes"].as_array().cloned().unwrap_or_default();
+    for (i, change) in changes.iter().enumerate() {
+        let targeted = change["type"].as_str().is_some_and(|t| policy.metadata.applies_to(crate::terraform::GROUP, t));
+        if !targeted || change["mode"] != "managed" || change["change"]["actions"] == serde_json::json!(["delete"]) {
+            continue;
+        }
+        let started = Instant::now();
+        let mut variant = plan.clone();
+        let after = &mut variant["resource_changes"][i]["change"];
+        let keys: Vec<String> = after["after"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        after["after"] = keys.iter().map(|k| (k.clone(), serde_json::Value::Null)).collect();
+        after["after_unknown"] = keys.iter().map(|k| (k.clone(), serde_json::Value::Bool(true))).collect();
+        let outcome = match judge_plan(bundle, index, &variant, Expectation::Disallowed) {
+            Outcome::Fail(_) => Outcome::Fail(format!(
+                "{} passes when its values are known only after apply: check `unknown(path)` before judging a value \
+                 (or set configurationOnly: true if the policy reads only the configuration)",
+                change["address"].as_str().unwrap_or("a resource")
+            )),
+            other => other,
+        };
+        push(format!("unknown values {}", policy.id()), outcome, started);
+    }
+}
+
+fn terraform_sample_plan(file: &Path) -> Result<serde_json::Value, String> {
+    let is_tf = file.extension().is_some_and(|e| e == "tf");
+    if is_tf {
+        let loaded = crate::terraform::hcl::Loader::new()
+            .load_file(file)
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        return Ok(loaded.plan);
+    }
+    let text = read_text(file).map_err(|d| d.to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: not JSON: {e}", file.display(), e.line(), e.column()))
+}
+
+fn judge_plan(bundle: &Bundle, index: usize, plan: &serde_json::Value, expectation: Expectation) -> Outcome {
+    let policy = &bundle.policies()[index];
+    let plan = match crate::terraform::Plan::from_json(plan) {
+        Ok(plan) => plan,
+        Err(e) => return Outcome::Error(format!("not a Terraform plan: {e}")),
+    };
+    let mut evaluator = match Evaluator::new(bundle, &Inventory::new()) {
+        Ok(e) => e,
+        Err(e) => return Outcome::Error(e.message),
+    };
+    evaluator.set_time_limit(TEST_TIME_LIMIT);
+    let mut total = Decision::default();
+    let mut first = None;
+    for resource in &plan.resources {
+        if !policy.metadata.applies_to(crate::terraform::GROUP, resource.resource_type()) {
+            continue;
+        }
+        let decision = evaluator.evaluate_policies(resource, &[index]);
+        if first.is_none() {
+            first = decision.violations.first().map(|v| format!("{}: {} at {}", resource.address(), v.message, v.path));
+        }
+        total.evaluated += decision.evaluated;
+        total.violations.extend(decision.violations);
+        total.errors.extend(decision.errors);
+    }
+    if let Some(error) = total.errors.first() {
+        return Outcome::Error(error.message.clone());
+    }
+    if total.evaluated == 0 {
+        return Outcome::Fail(format!("no resource in the sample is of a type that {} targets", policy.id()));
+    }
+    match (expectation, total.violations.len()) {
+        (Expectation::Allowed, 0) | (Expectation::Disallowed, 1..) => Outcome::Pass,
+        (Expectation::Allowed, n) => Outcome::Fail(format!("allowed sample raised {n}: {}", first.unwrap_or_default())),
         (Expectation::Disallowed, _) => Outcome::Fail("disallowed sample raised nothing".into()),
     }
 }

@@ -67,10 +67,10 @@ fn metadata_errors_are_all_reported_with_positions() {
 fn duplicate_ids_and_packages_are_refused() {
     let b = TempBundle::new();
     b.policy("same", &team_label_rego("t.one"), "");
-    b.file("terraform/same/policy.yaml", &common::POLICY_YAML.replace("ID", "same"));
-    b.file("terraform/same/policy.rego", &team_label_rego("t.two"));
+    b.file("shared/same/policy.yaml", &common::POLICY_YAML.replace("ID", "same"));
+    b.file("shared/same/policy.rego", &team_label_rego("t.two"));
     let e = errors(&b);
-    assert!(e.contains("terraform/same/policy.yaml: duplicate policy id \"same\": already defined in"), "{e}");
+    assert!(e.contains("shared/same/policy.yaml: duplicate policy id \"same\": already defined in"), "{e}");
 
     let b = TempBundle::new();
     b.policy("one", &team_label_rego("t.shared"), "");

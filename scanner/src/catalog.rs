@@ -33,6 +33,9 @@ fn rows(bundle: &Bundle) -> Vec<Row> {
                 .targets
                 .iter()
                 .map(|t| {
+                    if !t.resource_types.is_empty() {
+                        return format!("terraform: {}", t.resource_types.join(","));
+                    }
                     let groups: Vec<&str> =
                         t.api_groups.iter().map(|g| if g.is_empty() { "core" } else { g.as_str() }).collect();
                     format!("{}: {}", groups.join(","), t.kinds.join(","))

@@ -15,6 +15,8 @@ use crate::documents::Source;
 
 pub const IGNORE_FILE: &str = ".policyscanignore";
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+/// A binary plan (`terraform plan -out`) is a zip archive.
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 
 /// A source that could not be read; the scan goes on without it and ends with exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +33,20 @@ pub struct Discovered {
     pub other_files: usize,
     /// Files and directories a `.policyscanignore` excluded.
     pub ignored: Vec<PathBuf>,
+    /// Directories holding `.tf` files, in the order found; their files are also in `sources`.
+    pub terraform_dirs: Vec<PathBuf>,
 }
 
 /// Largest source read, in bytes; a larger one is an error rather than a memory risk.
 pub const MAX_SOURCE_BYTES: u64 = 32 * 1024 * 1024;
 
 pub fn discover(paths: &[String], stdin: &mut dyn Read) -> Discovered {
+    discover_with(paths, stdin, None)
+}
+
+/// [`discover`], converting binary Terraform plans with `terraform show -json` run in `tf_root`
+/// (the configuration the plan was made from; the plan's own directory when not given).
+pub fn discover_with(paths: &[String], stdin: &mut dyn Read, tf_root: Option<&Path>) -> Discovered {
     let mut found = Discovered::default();
     for path in paths {
         if path == "-" {
@@ -47,16 +57,16 @@ pub fn discover(paths: &[String], stdin: &mut dyn Read) -> Discovered {
         }
         let path = Path::new(path);
         if path.is_dir() {
-            walk(path, &mut found);
+            walk(path, &mut found, tf_root);
         } else {
             // A file named explicitly is scanned whatever its extension.
-            push_file(&mut found, path);
+            push_file(&mut found, path, tf_root);
         }
     }
     found
 }
 
-fn walk(root: &Path, found: &mut Discovered) {
+fn walk(root: &Path, found: &mut Discovered, tf_root: Option<&Path>) {
     let mut matchers: HashMap<PathBuf, Gitignore> = HashMap::new();
     let mut entries = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
     while let Some(entry) = entries.next() {
@@ -102,9 +112,9 @@ fn walk(root: &Path, found: &mut Discovered) {
             }
             continue;
         }
-        let wanted = path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e));
-        if wanted {
-            push_file(found, path);
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if EXTENSIONS.contains(&extension) || extension == "tf" || extension == "tfplan" {
+            push_file(found, path, tf_root);
         } else if entry.file_name() != IGNORE_FILE {
             found.other_files += 1;
         }
@@ -130,8 +140,30 @@ fn ignored(matchers: &HashMap<PathBuf, Gitignore>, root: &Path, path: &Path, is_
     false
 }
 
-fn push_file(found: &mut Discovered, path: &Path) {
+fn push_file(found: &mut Discovered, path: &Path, tf_root: Option<&Path>) {
     let name = path.display().to_string();
+    if path.extension().is_some_and(|e| e == "tf") {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        if !found.terraform_dirs.contains(&dir) {
+            found.terraform_dirs.push(dir);
+        }
+    }
+    if std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut magic = [0u8; 4];
+            f.read_exact(&mut magic).map(|()| magic)
+        })
+        .is_ok_and(|m| m == ZIP_MAGIC)
+    {
+        let cwd = tf_root.map(Path::to_path_buf).or_else(|| path.parent().map(Path::to_path_buf));
+        let converted = crate::terraform::show_json(path, cwd.as_deref().filter(|p| !p.as_os_str().is_empty()));
+        let source: Arc<str> = name.into();
+        match converted {
+            Ok(text) => found.sources.push(Source { name: source, text: text.into() }),
+            Err(message) => found.errors.push(ReadError { source, message }),
+        }
+        return;
+    }
     let bytes = std::fs::metadata(path).and_then(|m| {
         if m.len() > MAX_SOURCE_BYTES {
             Err(std::io::Error::other(format!("{} bytes, more than the limit of {MAX_SOURCE_BYTES}", m.len())))

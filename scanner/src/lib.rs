@@ -7,4 +7,5 @@ pub mod documents;
 pub mod format;
 pub mod report;
 pub mod scan;
+pub mod terraform;
 pub mod waive;

@@ -22,8 +22,15 @@ pub struct Resource {
     pub name: String,
 }
 
+/// The `apiVersion` a Terraform resource is reported under; its kind is the resource type and
+/// its name the address.
+pub const TERRAFORM_API_VERSION: &str = "terraform";
+
 impl std::fmt::Display for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.api_version == TERRAFORM_API_VERSION {
+            return f.write_str(&self.name);
+        }
         match &self.namespace {
             Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
             None => write!(f, "{} {}", self.kind, self.name),

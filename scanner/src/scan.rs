@@ -7,7 +7,7 @@ use gatehouse_engine::waivers::{self, Date, Located};
 use gatehouse_engine::yaml::{Limits, Position};
 use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Mode, Review};
 
-use crate::discover::discover;
+use crate::discover::discover_with;
 use std::sync::Arc;
 
 use crate::documents::{self, Locator, Object, Source};
@@ -26,6 +26,9 @@ pub struct ScanOptions {
     pub namespace: String,
     pub threads: usize,
     pub limits: Limits,
+    /// The Terraform configuration beside scanned plans: it places their findings in the .tf
+    /// files, and is where binary plans are converted.
+    pub tf_root: Option<std::path::PathBuf>,
 }
 
 impl Default for ScanOptions {
@@ -38,6 +41,7 @@ impl Default for ScanOptions {
             namespace: "default".into(),
             threads: 2,
             limits: Limits::default(),
+            tf_root: None,
         }
     }
 }
@@ -58,7 +62,7 @@ pub fn scan_observed(
     observe: &mut dyn FnMut(&[Source]),
 ) -> Report {
     let mut report = Report::default();
-    let found = discover(&options.paths, stdin);
+    let found = discover_with(&options.paths, stdin, options.tf_root.as_deref());
     observe(&found.sources);
     let texts: std::collections::HashMap<Arc<str>, Arc<str>> =
         found.sources.iter().map(|s| (s.name.clone(), s.text.clone())).collect();
@@ -71,8 +75,16 @@ pub fn scan_observed(
         });
     }
     report.summary.files = found.sources.len();
+    let (judged, plans) = crate::terraform::collect(
+        &found.sources,
+        &found.terraform_dirs,
+        options.tf_root.as_deref(),
+        &options.limits,
+        &mut report,
+    );
     let mut objects: Vec<Object> = Vec::new();
-    for source in &found.sources {
+    let is_terraform = |s: &Source| s.name.ends_with(".tf") || plans.contains(&s.name);
+    for source in found.sources.iter().filter(|s| !is_terraform(s)) {
         match documents::load(source, &options.limits) {
             Ok(loaded) => {
                 report.summary.documents += loaded.documents;
@@ -110,7 +122,7 @@ pub fn scan_observed(
             }),
         }
     }
-    report.summary.resources = reviews.len();
+    report.summary.resources = reviews.len() + judged.len();
     let evaluator = match Evaluator::new(bundle, &inventory) {
         Ok(e) => e,
         Err(e) => {
@@ -124,7 +136,7 @@ pub fn scan_observed(
             return report;
         }
     };
-    let decisions = evaluate_all(&evaluator, &reviews, options.threads);
+    let decisions = evaluate_all(&evaluator, &reviews, options.threads, |e, r| e.evaluate_mode(r, Mode::Validate));
     let mut ledger = Ledger::default();
     let mut all_waivers = options.waivers.clone();
     let mut locator = Locator::new(options.limits);
@@ -140,6 +152,16 @@ pub fn scan_observed(
             ledger.apply(finding, &waivers, options.today);
         }
         all_waivers.extend(own);
+    }
+    let judgements = evaluate_all(&evaluator, &judged, options.threads, |e, j| e.evaluate_resource(&j.resource));
+    let text_of = |name: &str| texts.get(name).cloned().unwrap_or_else(|| Arc::from(""));
+    for (item, decision) in judged.iter().zip(judgements) {
+        let first = report.findings.len();
+        add_terraform_decision(bundle, &shared, item, decision, &mut locator, &text_of, &mut report);
+        let waivers = ResourceWaivers { files: &options.waivers, annotation: &[] };
+        for finding in &mut report.findings[first..] {
+            ledger.apply(finding, &waivers, options.today);
+        }
     }
     ledger.finish(&all_waivers, options.today, options.report_unused_waivers, &mut report);
     report.finish();
@@ -185,21 +207,22 @@ fn annotation_waivers(
 }
 
 /// Evaluates on `threads` threads, each with its own clone of the prepared evaluator; the
-/// decisions come back in the reviews' order. Only the validating policies run: a mutating
+/// decisions come back in the items' order. Only the validating policies run: a mutating
 /// policy fills in at admission what a manifest leaves out, which is no finding.
-fn evaluate_all(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Vec<Decision> {
+fn evaluate_all<T: Sync>(
+    evaluator: &Evaluator,
+    reviews: &[T],
+    threads: usize,
+    judge: impl Fn(&mut Evaluator, &T) -> Decision + Sync,
+) -> Vec<Decision> {
     let chunk = reviews.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = reviews
             .chunks(chunk)
             .map(|part| {
                 let mut evaluator = evaluator.clone();
-                (
-                    part.len(),
-                    scope.spawn(move || {
-                        part.iter().map(|r| evaluator.evaluate_mode(r, Mode::Validate)).collect::<Vec<_>>()
-                    }),
-                )
+                let judge = &judge;
+                (part.len(), scope.spawn(move || part.iter().map(|r| judge(&mut evaluator, r)).collect::<Vec<_>>()))
             })
             .collect();
         handles
@@ -213,6 +236,49 @@ fn evaluate_all(evaluator: &Evaluator, reviews: &[Review], threads: usize) -> Ve
             })
             .collect()
     })
+}
+
+fn add_terraform_decision(
+    bundle: &Bundle,
+    shared: &PolicyTexts,
+    item: &crate::terraform::Judged,
+    decision: Decision,
+    locator: &mut Locator,
+    texts: &dyn Fn(&str) -> Arc<str>,
+    report: &mut Report,
+) {
+    let resource = item.report_resource();
+    let (at, _) = item.locate(locator, texts, "");
+    let policies = bundle
+        .applicable(gatehouse_engine::terraform::GROUP, item.resource.resource_type())
+        .into_iter()
+        .map(|i| Arc::clone(&shared.ids[i]))
+        .collect();
+    report.evaluated.push(Evaluated { resource: resource.clone(), location: at.clone(), policies });
+    for v in decision.violations {
+        let (location, exact) = item.locate(locator, texts, &v.path);
+        let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
+        report.findings.push(Finding {
+            policy: v.policy,
+            severity: v.severity,
+            enforcement: v.enforcement,
+            message: v.message,
+            path: v.path,
+            location,
+            exact,
+            resource: resource.clone(),
+            remediation,
+            suppressed: None,
+        });
+    }
+    for e in decision.errors {
+        report.errors.push(ScanError {
+            kind: ErrorKind::Evaluation,
+            message: format!("{resource}: {}", e.message),
+            location: Some(at.clone()),
+            policy: e.policy,
+        });
+    }
 }
 
 fn resource_of(review: &Review) -> Resource {

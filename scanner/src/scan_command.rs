@@ -53,6 +53,10 @@ pub struct ScanArgs {
     /// A previous `--format json` report: only findings that are new against it are reported.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// The Terraform configuration a scanned plan was made from: findings then point at its .tf
+    /// lines, and binary plans are converted there with `terraform show -json`.
+    #[arg(long, value_name = "DIR")]
+    tf_root: Option<PathBuf>,
 }
 
 enum Output {
@@ -124,6 +128,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         waivers,
         today,
         report_unused_waivers: args.report_unused_waivers,
+        tf_root: args.tf_root,
         ..ScanOptions::default()
     };
     let mut stdin = std::io::stdin().lock();
@@ -156,7 +161,9 @@ pub fn run(args: ScanArgs) -> ExitCode {
         }
     }
     if report.summary.resources == 0 && !args.allow_empty {
-        eprintln!("error: nothing was scanned: no Kubernetes resource in the given paths (--allow-empty accepts that)");
+        eprintln!(
+            "error: nothing was scanned: no Kubernetes or Terraform resource in the given paths (--allow-empty accepts that)"
+        );
     }
     let code = report.exit_code(args.fail_on, args.allow_empty);
     ExitCode::from(if failed_output { EXIT_ERROR } else { code })

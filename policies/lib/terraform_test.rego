@@ -1,0 +1,59 @@
+package gatehouse.lib.terraform_test
+
+import data.gatehouse.lib.terraform as tf
+
+rc := {
+	"address": "module.db[0].module.inner.aws_db_instance.main",
+	"module_address": "module.db[0].module.inner",
+	"mode": "managed", "type": "aws_db_instance", "name": "main",
+	"change": {
+		"actions": ["create"],
+		"after": {"multi_az": true, "backup_retention_period": null, "tags": {"environment": "production"}, "network": [{"id": null, "mode": "private"}]},
+		"after_unknown": {"backup_retention_period": true, "network": [{"id": true}]},
+	},
+}
+
+plan := {"configuration": {"root_module": {"module_calls": {"db": {"module": {"module_calls": {"inner": {"module": {"resources": [
+	{"address": "aws_db_instance.main", "type": "aws_db_instance", "name": "main", "expressions": {"password": {"constant_value": "hunter2"}, "username": {"references": ["var.user"]}}},
+	{"address": "aws_db_instance.replica", "type": "aws_db_instance", "name": "replica", "expressions": {"replicate_source_db": {"references": ["aws_db_instance.main.identifier", "aws_db_instance.main"]}}},
+	{"address": "aws_db_instance.other", "type": "aws_db_instance", "name": "other", "expressions": {"replicate_source_db": {"references": ["aws_db_instance.elsewhere"]}}},
+]}}}}}}}}}
+
+test_unknown_values_are_never_values if {
+	tf.unknown(["backup_retention_period"]) with input as {"resource": rc}
+	tf.unknown(["network", 0, "id"]) with input as {"resource": rc}
+	not tf.unknown(["network", 0, "mode"]) with input as {"resource": rc}
+	not tf.value(["backup_retention_period"]) with input as {"resource": rc}
+	not tf.at_least(["backup_retention_period"], 30) with input as {"resource": rc}
+	tf.is_true(["multi_az"]) with input as {"resource": rc}
+	tf.value(["absent"]) == null with input as {"resource": rc}
+}
+
+test_a_wholly_unknown_parent_makes_its_children_unknown if {
+	tf.unknown(["network", 0, "mode"]) with input as {"resource": object.union(rc, {"change": {"after": {}, "after_unknown": {"network": true}}})}
+}
+
+test_explain_says_why_an_unknown_value_fails if {
+	tf.explain(["backup_retention_period"], "m") == "backup_retention_period is known only after apply, so it cannot be checked: m" with input as {"resource": rc}
+	tf.explain(["multi_az"], "m") == "m" with input as {"resource": rc}
+	tf.pointer(["network", 0, "id"]) == "/network/0/id"
+	tf.pointer([]) == ""
+}
+
+test_tags_from_maps_and_lists if {
+	tf.has_tag("environment", "production") with input as {"resource": rc}
+	tf.tag_set(["environment=production", 3]) == {"environment=production"}
+	tf.tag_set(null) == set()
+}
+
+test_configuration_of_a_nested_module_instance if {
+	tf.literal(["password"]) == "hunter2" with input as {"resource": rc, "plan": plan}
+	not tf.literal(["username"]) with input as {"resource": rc, "plan": plan}
+	[r.name | some r in tf.referrers("aws_db_instance", "replicate_source_db")] == ["replica"] with input as {"resource": rc, "plan": plan}
+}
+
+test_root_module_resources if {
+	root := {"configuration": {"root_module": {"resources": [{"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "expressions": {"acl": {"constant_value": "private"}}}]}}}
+	bucket := {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "change": {"after": {}}}
+	tf.literal(["acl"]) == "private" with input as {"resource": bucket, "plan": root}
+}

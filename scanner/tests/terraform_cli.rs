@@ -1,0 +1,244 @@
+//! `policy-scan scan` on Terraform: .tf roots read statically, plans from `terraform show -json`,
+//! and what goes wrong with either.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn policy_scan(args: &[&str], path_env: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_policy-scan"));
+    command.current_dir(repo()).args(args);
+    if let Some(path) = path_env {
+        command.env("PATH", path);
+    }
+    command.output().expect("runs")
+}
+
+fn json_report(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = policy_scan(&all, None);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().expect("exit code"), report)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+/// (policy, resource name, file suffix, line, message) of each finding.
+fn findings(report: &Value) -> Vec<(String, String, String, u64, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap_or_default().to_string(),
+                f["resource"]["name"].as_str().unwrap_or_default().to_string(),
+                f["location"]["file"].as_str().unwrap_or_default().to_string(),
+                f["location"]["line"].as_u64().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+const MODULE: &str = r#"variable "check" {
+  type = string
+}
+
+resource "scaleway_lb_backend" "web" {
+  lb_id            = var.lb_id
+  forward_protocol = "tcp"
+  forward_port     = 8080
+
+  health_check_tcp {}
+}
+"#;
+
+#[test]
+fn a_root_with_a_local_module_is_read_statically_and_findings_point_at_the_module_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("env");
+    write(&root, "main.tf", "module \"lb\" {\n  source = \"../modules/lb\"\n  check  = \"tcp\"\n}\n");
+    write(dir.path(), "modules/lb/main.tf", MODULE);
+    let (code, report) = json_report(&[&dir.path().display().to_string()]);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "the module is judged once, through its caller: {found:?}");
+    let (policy, name, file, line, _) = &found[0];
+    assert_eq!(
+        (policy.as_str(), name.as_str(), *line),
+        ("lb-http-health-check", "module.lb.scaleway_lb_backend.web", 5)
+    );
+    assert!(file.ends_with("modules/lb/main.tf"), "{file}");
+    assert_eq!(report["findings"][0]["resource"]["kind"], "scaleway_lb_backend");
+    assert_eq!(code, 1);
+    let skipped: Vec<&str> =
+        report["skipped"].as_array().expect("skipped").iter().filter_map(|s| s["reason"].as_str()).collect();
+    assert!(skipped.iter().any(|r| r.starts_with("a module called by")), "{skipped:?}");
+}
+
+fn change(address: &str, module: Option<&str>, kind: &str, actions: &[&str], after: Value, unknown: Value) -> Value {
+    let mut change = json!({
+        "address": address, "mode": "managed", "type": kind,
+        "name": address.rsplit('.').next().unwrap_or_default().split('[').next().unwrap_or_default(),
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": actions, "before": null, "after": after, "after_unknown": unknown},
+    });
+    if let Some(module) = module {
+        change["module_address"] = json!(module);
+    }
+    change
+}
+
+fn plan(changes: Vec<Value>) -> String {
+    serde_json::to_string_pretty(&json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "resource_changes": changes,
+        "configuration": {"root_module": {}},
+    }))
+    .expect("json")
+}
+
+#[test]
+fn a_plan_is_judged_by_resource_address_and_placed_in_the_plan_or_the_tf_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tcp = json!({"name": "api", "protocol": "TCP", "health_check": [{"protocol": "TCP"}]});
+    let file = write(
+        dir.path(),
+        "plan.json",
+        &plan(vec![
+            change(
+                "module.svc[0].aws_lb_target_group.api[\"blue\"]",
+                Some("module.svc[0]"),
+                "aws_lb_target_group",
+                &["create"],
+                tcp.clone(),
+                json!({}),
+            ),
+            change("aws_lb_target_group.old", None, "aws_lb_target_group", &["delete"], Value::Null, json!({})),
+            json!({"address": "data.aws_vpc.main", "mode": "data", "type": "aws_vpc", "name": "main",
+                   "change": {"actions": ["read"], "after": {}}}),
+        ]),
+    );
+    let (code, report) = json_report(&[&file]);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "module.svc[0].aws_lb_target_group.api[\"blue\"]");
+    assert!(found[0].2.ends_with("plan.json"));
+    let text = std::fs::read_to_string(&file).expect("read");
+    let expected = text
+        .lines()
+        .position(|l| l.contains("\"protocol\": \"TCP\"") && l.starts_with("              "))
+        .expect("line")
+        + 1;
+    assert_eq!(found[0].3, expected as u64, "the health check's protocol in the plan");
+    assert_eq!(code, 1);
+    let skipped: Vec<&str> =
+        report["skipped"].as_array().expect("skipped").iter().filter_map(|s| s["reason"].as_str()).collect();
+    assert!(skipped.contains(&"aws_lb_target_group.old: deleted by the plan"), "{skipped:?}");
+    assert!(skipped.contains(&"data.aws_vpc.main: a data resource: read, not managed"), "{skipped:?}");
+
+    let tf = dir.path().join("tf");
+    write(&tf, "main.tf", "module \"svc\" {\n  source = \"./svc\"\n  count  = 1\n}\n");
+    write(
+        &tf,
+        "svc/main.tf",
+        "resource \"aws_lb_target_group\" \"api\" {\n  for_each = toset([\"blue\"])\n  protocol = \"TCP\"\n\n  health_check {\n    protocol = \"TCP\"\n  }\n}\n",
+    );
+    let (_, report) = json_report(&["--tf-root", &tf.display().to_string(), &file]);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].2.ends_with("tf/svc/main.tf"), "{found:?}");
+    assert_eq!(found[0].3, 6, "the protocol line of the .tf file");
+}
+
+#[test]
+fn a_value_known_only_after_apply_is_a_finding_never_a_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "plan.json",
+        &plan(vec![change(
+            "scaleway_lb_backend.web",
+            None,
+            "scaleway_lb_backend",
+            &["update"],
+            json!({"health_check_http": null}),
+            json!({"health_check_http": true}),
+        )]),
+    );
+    let (code, report) = json_report(&[&file]);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].4.starts_with("health_check_http is known only after apply"), "{found:?}");
+    assert_eq!(report["findings"][0]["path"], "/health_check_http");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn malformed_plans_states_and_sources_are_errors_at_their_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(
+        dir.path(),
+        "bad-plan.json",
+        "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [\n    {\"address\": \"a.b\", \"mode\": \"managed\", \"type\": \"a\", \"name\": \"b\",\n     \"change\": {\"actions\": \"create\"}}\n  ]\n}\n",
+    );
+    let state = write(
+        dir.path(),
+        "state.json",
+        "{\"format_version\": \"1.0\", \"terraform_version\": \"1.11.4\", \"values\": {}}\n",
+    );
+    let hcl = write(&dir.path().join("broken"), "main.tf", "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n}\n");
+    let (code, report) = json_report(&["--allow-empty", &bad, &state, &hcl]);
+    assert_eq!(code, 2);
+    let errors: Vec<(String, u64, String)> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["location"]["file"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string(),
+                e["location"]["line"].as_u64().unwrap_or_default(),
+                e["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        errors.contains(&(
+            "bad-plan.json".into(),
+            5,
+            "not a valid Terraform plan: resource_changes[0].change.actions: missing: an array of strings such as [\"create\"]".into()
+        )),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.0 == "state.json" && e.2.starts_with("a Terraform state, not a plan")),
+        "{errors:#?}"
+    );
+    assert!(errors.iter().any(|e| e.0 == "main.tf" && e.1 == 2 && e.2.starts_with("not valid HCL")), "{errors:#?}");
+}
+
+#[test]
+fn a_binary_plan_needs_terraform_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("plan.tfplan");
+    std::fs::write(&path, b"PK\x03\x04\x14\x00\x08\x00rest of a zip").expect("write");
+    let out = policy_scan(&["scan", "--format", "json", &path.display().to_string()], Some(""));
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let message = report["errors"][0]["message"].as_str().expect("message");
+    assert!(message.contains("terraform is not on PATH"), "{message}");
+}
