@@ -18,8 +18,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan Kubernetes manifests (files, directories, `-` for standard input) with the bundle.
+    /// Scan Kubernetes manifests and Terraform (plans from `terraform show -json`, binary plans,
+    /// directories of .tf files) with the bundle: files, directories, `-` for standard input.
     Scan(scan_command::ScanArgs),
+    /// Print what a Terraform policy sees of a root module read statically: the plan-shaped JSON
+    /// (`resource_changes`, `configuration`), with unknown values marked in `after_unknown`.
+    ShowTerraform {
+        /// A directory of .tf files (its local modules are read too).
+        dir: PathBuf,
+    },
     /// Run every policy's Rego unit tests and check every allowed and disallowed sample.
     Test {
         /// The policy bundle directory.
@@ -73,10 +80,37 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan_command::run(args),
+        Command::ShowTerraform { dir } => show_terraform(&dir),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
         Command::Policies { bundle, config, format } => catalog_command::policies(&bundle, config.as_deref(), format),
         Command::Guidelines { bundle, guidelines, mapping, output, check } => {
             catalog_command::guidelines(&bundle, &guidelines, &mapping, output.as_deref(), check)
+        }
+    }
+}
+
+fn show_terraform(dir: &std::path::Path) -> ExitCode {
+    match gatehouse_engine::terraform::hcl::Loader::new().load_root(dir) {
+        Ok(loaded) => {
+            for note in &loaded.notes {
+                eprintln!("note: {}:{}: {}", note.file, note.position, note.message);
+            }
+            match serde_json::to_string_pretty(&loaded.plan) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(policy_scan::report::EXIT_ERROR)
+                }
+            }
+        }
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(policy_scan::report::EXIT_ERROR)
         }
     }
 }
