@@ -664,7 +664,12 @@ impl Evaluator {
                             .get_attribute("default")
                             .and_then(|d| Evaluator::constant(&d.value, &Scope::empty(&module.dir)));
                         // A variable neither given nor defaulted comes from the pipeline: unknown here.
-                        vars.insert(name.to_string(), given.or(default.map(V::Known)).unwrap_or(V::Unknown));
+                        let value = given.or(default.map(V::Known)).unwrap_or(V::Unknown);
+                        let value = match block.body.get_attribute("type") {
+                            Some(t) => with_type_defaults(&t.value, value),
+                            None => value,
+                        };
+                        vars.insert(name.to_string(), value);
                     }
                     ("locals", _) => {
                         for attribute in block.body.attributes() {
@@ -1079,6 +1084,55 @@ impl Evaluator {
     }
 }
 
+/// Fills in the `optional(type, default)` attributes a value leaves out, as Terraform does when
+/// it converts a variable to its type constraint (`map(object({days = optional(number, 30)})))`).
+fn with_type_defaults(constraint: &Expression, value: V) -> V {
+    let Expression::FuncCall(call) = constraint else {
+        return value;
+    };
+    let argument = call.args.get(0);
+    match (call.name.name.as_str(), argument, value) {
+        ("map", Some(element), V::Known(Value::Object(map))) => {
+            V::map(map.into_iter().map(|(k, v)| (k, with_type_defaults(element, V::Known(v)))).collect())
+        }
+        ("map", Some(element), V::Map(entries)) => {
+            V::map(entries.into_iter().map(|(k, v)| (k, with_type_defaults(element, v))).collect())
+        }
+        ("list" | "set", Some(element), V::Known(Value::Array(items))) => {
+            V::list(items.into_iter().map(|v| with_type_defaults(element, V::Known(v))).collect())
+        }
+        ("list" | "set", Some(element), V::List(items)) => {
+            V::list(items.into_iter().map(|v| with_type_defaults(element, v)).collect())
+        }
+        ("object", Some(Expression::Object(fields)), value) => {
+            let mut entries: BTreeMap<String, V> = match value {
+                V::Known(Value::Object(map)) => map.into_iter().map(|(k, v)| (k, V::Known(v))).collect(),
+                V::Map(entries) => entries,
+                other => return other,
+            };
+            for (key, field) in fields.iter() {
+                let ObjectKey::Ident(key) = key else { continue };
+                let key = key.as_str().to_string();
+                let field = field.expr();
+                let (inner, default) = match field {
+                    Expression::FuncCall(f) if f.name.name.as_str() == "optional" => (f.args.get(0), f.args.get(1)),
+                    other => (Some(other), None),
+                };
+                let present = entries.get(&key).is_some_and(|v| *v != V::Known(Value::Null));
+                if !present {
+                    let default = default.and_then(|d| Evaluator::constant(d, &Scope::empty(Path::new("."))));
+                    entries.insert(key.clone(), V::Known(default.unwrap_or(Value::Null)));
+                }
+                if let (Some(inner), Some(v)) = (inner, entries.remove(&key)) {
+                    entries.insert(key, with_type_defaults(inner, v));
+                }
+            }
+            V::map(entries)
+        }
+        (_, _, value) => value,
+    }
+}
+
 fn is_meta_argument(name: &str) -> bool {
     matches!(name, "count" | "for_each" | "provider" | "depends_on")
 }
@@ -1342,6 +1396,34 @@ resource "aws_db_instance" "replica" {
         let place = loaded.sources.locate("aws_s3_bucket.logs", "/versioning/0/enabled").expect("located");
         assert_eq!((place.position.line, place.exact), (16, true));
         assert!(loaded.notes.is_empty(), "{:?}", loaded.notes);
+    }
+
+    #[test]
+    fn optional_attributes_take_their_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            &[(
+                "main.tf",
+                r#"
+variable "buckets" {
+  type = map(object({
+    purpose        = string
+    retention_days = optional(number, 30)
+    archive        = optional(object({ after_days = optional(number, 90) }), {})
+  }))
+  default = { logs = { purpose = "logs" }, data = { purpose = "data", retention_days = 7 } }
+}
+resource "aws_s3_bucket" "b" {
+  for_each = var.buckets
+  bucket   = "${each.key}-${each.value.retention_days}-${each.value.archive.after_days}"
+}
+"#,
+            )],
+        );
+        let loaded = Loader::new().load_root(dir.path()).expect("loads");
+        assert_eq!(change(&loaded.plan, "aws_s3_bucket.b[\"logs\"]")["change"]["after"]["bucket"], "logs-30-90");
+        assert_eq!(change(&loaded.plan, "aws_s3_bucket.b[\"data\"]")["change"]["after"]["bucket"], "data-7-90");
     }
 
     #[test]
