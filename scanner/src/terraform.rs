@@ -38,11 +38,8 @@ pub fn show_json(plan: &Path, cwd: Option<&Path>) -> Result<String, String> {
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         // Terraform boxes its diagnostics; the error, not a warning before it, is the reason.
-        let lines: Vec<&str> = stderr
-            .lines()
-            .map(|l| l.trim_start_matches(['│', '╷', '╵']).trim())
-            .filter(|l| !l.is_empty())
-            .collect();
+        let lines: Vec<&str> =
+            stderr.lines().map(|l| l.trim_start_matches(['│', '╷', '╵']).trim()).filter(|l| !l.is_empty()).collect();
         let start = lines.iter().position(|l| l.starts_with("Error:")).unwrap_or(0);
         let first = lines[start..].iter().copied().take(3);
         let dir = cwd.map_or_else(|| ".".to_string(), |d| d.display().to_string());

@@ -242,3 +242,63 @@ fn a_binary_plan_needs_terraform_and_says_so() {
     let message = report["errors"][0]["message"].as_str().expect("message");
     assert!(message.contains("terraform is not on PATH"), "{message}");
 }
+
+/// A bundle with one policy that reports every bucket it is given, with the bucket's name, so
+/// that a test sees exactly which resources a plan yields.
+fn bucket_reporting_bundle(dir: &Path) -> String {
+    let bundle = dir.join("bundle");
+    write(
+        &bundle,
+        "terraform/every-bucket/policy.yaml",
+        "id: every-bucket\ntitle: t\ndescription: d\nseverity: low\ncategory: test\n\
+         guideline: {section: Platform, bullet: Object storage for backups}\n\
+         targets:\n  - resourceTypes: [aws_s3_bucket]\nremediation: r\n",
+    );
+    write(
+        &bundle,
+        "terraform/every-bucket/policy.rego",
+        "package t.every_bucket\n\nviolation contains {\"msg\": sprintf(\"%v\", [input.resource.change.after.bucket]), \"path\": \"/bucket\"} if {\n\tinput.resource.type == \"aws_s3_bucket\"\n}\n",
+    );
+    bundle.display().to_string()
+}
+
+fn judged_addresses(report: &Value) -> Vec<String> {
+    let mut names: Vec<String> = findings(report).into_iter().map(|(_, name, _, _, _)| name).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn real_plans_give_one_resource_per_instance_with_count_for_each_and_module_addresses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bucket_reporting_bundle(dir.path());
+    let (_, report) = json_report(&["--bundle", &bundle, "tests/fixtures/terraform/plans/cases-count.plan.json"]);
+    assert_eq!(
+        judged_addresses(&report),
+        [
+            "aws_s3_bucket.counted[0]",
+            "aws_s3_bucket.counted[1]",
+            "aws_s3_bucket.keyed[\"alpha\"]",
+            "aws_s3_bucket.keyed[\"team/payments\"]",
+            "module.regional[\"backups\"].aws_s3_bucket.this",
+            "module.regional[\"logs\"].aws_s3_bucket.this",
+            "module.tenant[0].aws_s3_bucket.this",
+            "module.tenant[1].aws_s3_bucket.this",
+        ]
+    );
+    // The same root read statically gives the same addresses.
+    let (_, report) = json_report(&["--bundle", &bundle, "tests/fixtures/terraform/cases/count"]);
+    assert_eq!(judged_addresses(&report).len(), 8, "{:#?}", findings(&report));
+}
+
+#[test]
+fn a_real_plan_judges_what_it_keeps_and_lists_what_it_deletes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bucket_reporting_bundle(dir.path());
+    let (_, report) =
+        json_report(&["--bundle", &bundle, "--verbose", "tests/fixtures/terraform/plans/cases-deleted.plan.json"]);
+    assert_eq!(judged_addresses(&report), ["aws_s3_bucket.added", "aws_s3_bucket.kept", "aws_s3_bucket.renamed"]);
+    let skipped: Vec<&str> =
+        report["skipped"].as_array().expect("skipped").iter().filter_map(|s| s["reason"].as_str()).collect();
+    assert!(skipped.contains(&"aws_s3_bucket.retired: deleted by the plan"), "{skipped:?}");
+}
