@@ -4,10 +4,11 @@
 //! What is resolved: literals, `var.*` (defaults, `terraform.tfvars` and `*.auto.tfvars` of the
 //! root, the arguments of a module call), `local.*`, `each.*`, `count.index`, `path.*`, string
 //! templates, conditionals, arithmetic, comparisons and logic, a few pure functions (`merge`,
-//! `concat`, `lookup`, `jsonencode`, conversions, ...), literal `count` and `for_each`, and
-//! module calls with a local `source`. Everything else (resource attributes, data sources,
-//! module outputs, `for` expressions, splats, `dynamic` blocks) is unknown, exactly as a value
-//! known only after apply: `null` in `after`, `true` in `after_unknown`.
+//! `concat`, `lookup`, `jsonencode`, conversions, ...), `optional()` defaults, `count`,
+//! `for_each` and `dynamic` blocks over known collections, and module calls with a local
+//! `source`. Everything else (resource attributes, data sources, module outputs, `for`
+//! expressions, splats) is unknown, exactly as a value known only after apply: `null` in
+//! `after`, `true` in `after_unknown`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -619,17 +620,20 @@ impl Instance {
     }
 }
 
+#[derive(Clone)]
 struct Scope {
     path: String,
     each: Option<(V, V)>,
     count: Option<V>,
+    /// The iterators of the `dynamic` blocks being expanded: name, key, value.
+    iterators: Vec<(String, V, V)>,
     /// Literal-only evaluation: a variable default or a .tfvars value.
     constant: bool,
 }
 
 impl Scope {
     fn new(dir: &Path) -> Scope {
-        Scope { path: dir.display().to_string(), each: None, count: None, constant: false }
+        Scope { path: dir.display().to_string(), each: None, count: None, iterators: Vec::new(), constant: false }
     }
 
     fn empty(dir: &Path) -> Scope {
@@ -844,6 +848,12 @@ impl Evaluator {
             ("count", Some("index")) => (scope.count.clone().unwrap_or(V::Unknown), 1),
             ("path", Some("module" | "root" | "cwd")) => (V::Known(Value::String(scope.path.clone())), 1),
             ("terraform", Some("workspace")) => (V::Known(Value::String("default".into())), 1),
+            (name, Some(field @ ("key" | "value"))) => {
+                match scope.iterators.iter().rev().find(|(iterator, _, _)| iterator == name) {
+                    Some((_, key, value)) => (if field == "key" { key.clone() } else { value.clone() }, 1),
+                    None => return V::Unknown,
+                }
+            }
             _ => return V::Unknown,
         };
         self.apply(base, &operators[used..], scope)
@@ -1008,10 +1018,16 @@ impl Evaluator {
                 Structure::Attribute(_) => {}
                 Structure::Block(b) => match b.ident.as_str() {
                     "lifecycle" | "provisioner" | "connection" => {}
-                    // The blocks a `dynamic` block makes are not known without evaluating it.
                     "dynamic" => {
-                        if let Some(kind) = label(b, 0) {
-                            entries.insert(kind.to_string(), V::Unknown);
+                        let Some(kind) = label(b, 0) else { continue };
+                        match (self.dynamic_blocks(b, kind, scope), entries.get_mut(kind)) {
+                            (Some(blocks), Some(V::List(items))) => items.extend(blocks),
+                            (Some(blocks), None) => {
+                                entries.insert(kind.to_string(), V::List(blocks));
+                            }
+                            _ => {
+                                entries.insert(kind.to_string(), V::Unknown);
+                            }
                         }
                     }
                     kind => {
@@ -1030,6 +1046,38 @@ impl Evaluator {
             }
         }
         V::map(entries)
+    }
+
+    /// The blocks a `dynamic` block makes, when its `for_each` is known; `None` otherwise.
+    fn dynamic_blocks(&self, block: &Block, kind: &str, scope: &Scope) -> Option<Vec<V>> {
+        let content = block.body.blocks().find(|b| b.ident.as_str() == "content")?;
+        let iterator = match block.body.get_attribute("iterator").map(|a| &a.value) {
+            Some(Expression::Variable(name)) => name.as_str().to_string(),
+            Some(_) => return None,
+            None => kind.to_string(),
+        };
+        let collection = self.eval(&block.body.get_attribute("for_each")?.value, scope);
+        let elements: Vec<(V, V)> = match collection {
+            V::Known(Value::Array(items)) => {
+                items.into_iter().enumerate().map(|(i, v)| (V::Known(Value::from(i)), V::Known(v))).collect()
+            }
+            V::List(items) => items.into_iter().enumerate().map(|(i, v)| (V::Known(Value::from(i)), v)).collect(),
+            V::Known(Value::Object(map)) => {
+                map.into_iter().map(|(k, v)| (V::Known(Value::String(k)), V::Known(v))).collect()
+            }
+            V::Map(entries) => entries.into_iter().map(|(k, v)| (V::Known(Value::String(k)), v)).collect(),
+            _ => return None,
+        };
+        Some(
+            elements
+                .into_iter()
+                .map(|(key, value)| {
+                    let mut inner = scope.clone();
+                    inner.iterators.push((iterator.clone(), key, value));
+                    self.body_values(&content.body, &inner)
+                })
+                .collect(),
+        )
     }
 
     /// The `expressions` of a block as `terraform show -json` writes its configuration, and
@@ -1334,8 +1382,20 @@ resource "aws_s3_bucket" "logs" {
     enabled = true
   }
   dynamic "grant" {
-    for_each = []
+    for_each = aws_iam_user.u.arns
     content {}
+  }
+  dynamic "rule" {
+    for_each = { web = 443, api = 8443 }
+    iterator = port
+    content {
+      name = port.key
+      port = port.value
+    }
+  }
+  rule {
+    name = "static"
+    port = 80
   }
 }
 "#,
@@ -1369,6 +1429,11 @@ resource "aws_db_instance" "replica" {
         assert_eq!(bucket["change"]["after"]["tags"], json!({"env": "production", "days": "30"}));
         assert_eq!(bucket["change"]["after"]["versioning"], json!([{"enabled": true}]));
         assert_eq!(bucket["change"]["after_unknown"]["grant"], true);
+        assert_eq!(
+            bucket["change"]["after"]["rule"],
+            json!([{"name": "api", "port": 8443}, {"name": "web", "port": 443}, {"name": "static", "port": 80}]),
+            "generated blocks sit where their dynamic block is"
+        );
         assert_eq!(bucket["index"], "a");
         let db = change(plan, "module.db.aws_db_instance.main");
         assert_eq!(db["module_address"], "module.db");
