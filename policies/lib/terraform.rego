@@ -119,3 +119,53 @@ planned(type) := [rc |
 	rc.change.actions != ["delete"]
 	object.get(rc, "module_address", "") == object.get(input.resource, "module_address", "")
 ]
+
+# The value at path as a number, or a number written as a string ("30"), which Terraform
+# converts (a static reading has no schema to convert it); undefined when unknown.
+number(path) := v if {
+	v := value(path)
+	is_number(v)
+} else := to_number(trim_space(v)) if {
+	v := value(path)
+	is_string(v)
+	regex.match(`^\s*-?[0-9]+(\.[0-9]+)?\s*$`, v)
+}
+
+# The value at path as a boolean, or "true"/"false" as a .tf file may write it.
+boolean(path) := v if {
+	v := value(path)
+	is_boolean(v)
+} else := v == "true" if {
+	v := value(path)
+	v in {"true", "false"}
+}
+
+# What the value at path is, to lead a message: "backup_retention_period is 7: ", or
+# "backup_retention_period is not set (<fallback>): "; nothing for an unknown value (`explain`
+# says why it cannot be checked).
+found(path, fallback) := "" if {
+	unknown(path)
+} else := sprintf("%s is not set (%s): ", [dotted(path), fallback]) if {
+	value(path) == null
+} else := sprintf("%s is %s: ", [dotted(path), json.marshal(value(path))])
+
+# An RDS read replica: replicate_source_db is a known source, or is known only after apply (as
+# `aws_db_instance.main.arn` is on creation) and refers to a resource, a data source or a module
+# output. An unknown variable does not make a replica.
+rds_replica if {
+	input.resource.type == "aws_db_instance"
+	v := value(["replicate_source_db"])
+	is_string(v)
+	trim_space(v) != ""
+}
+
+rds_replica if {
+	input.resource.type == "aws_db_instance"
+	unknown(["replicate_source_db"])
+	refs := object.get(configuration, ["expressions", "replicate_source_db", "references"], [])
+	is_array(refs)
+	some ref in refs
+	is_string(ref)
+	not startswith(ref, "var.")
+	not startswith(ref, "local.")
+}

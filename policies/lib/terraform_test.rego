@@ -57,3 +57,29 @@ test_root_module_resources if {
 	bucket := {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "change": {"after": {}}}
 	tf.literal(["acl"]) == "private" with input as {"resource": bucket, "plan": root}
 }
+
+test_numbers_and_booleans_written_as_strings_convert if {
+	r := {"type": "aws_db_instance", "name": "m", "change": {"after": {"a": "30", "b": 7, "c": "true", "d": false, "e": "x"}, "after_unknown": {"f": true}}}
+	tf.number(["a"]) == 30 with input as {"resource": r}
+	tf.number(["b"]) == 7 with input as {"resource": r}
+	not tf.number(["e"]) with input as {"resource": r}
+	not tf.number(["f"]) with input as {"resource": r}
+	tf.boolean(["c"]) == true with input as {"resource": r}
+	tf.boolean(["d"]) == false with input as {"resource": r}
+	not tf.boolean(["e"]) with input as {"resource": r}
+	tf.found(["b"], "x") == "b is 7: " with input as {"resource": r}
+	tf.found(["g"], "default 1") == "g is not set (default 1): " with input as {"resource": r}
+	tf.found(["f"], "x") == "" with input as {"resource": r}
+}
+
+test_rds_replicas_by_value_or_by_reference if {
+	replica := {"type": "aws_db_instance", "name": "r", "change": {"after": {"replicate_source_db": "orders"}}}
+	tf.rds_replica with input as {"resource": replica}
+	pending := {"type": "aws_db_instance", "name": "r", "change": {"after": {}, "after_unknown": {"replicate_source_db": true}}}
+	config := {"configuration": {"root_module": {"resources": [{"address": "aws_db_instance.r", "expressions": {"replicate_source_db": {"references": ["aws_db_instance.main.arn", "aws_db_instance.main"]}}}]}}}
+	tf.rds_replica with input as {"resource": pending, "plan": config}
+	from_variable := {"configuration": {"root_module": {"resources": [{"address": "aws_db_instance.r", "expressions": {"replicate_source_db": {"references": ["var.source"]}}}]}}}
+	not tf.rds_replica with input as {"resource": pending, "plan": from_variable}
+	primary := {"type": "aws_db_instance", "name": "r", "change": {"after": {"replicate_source_db": null}}}
+	not tf.rds_replica with input as {"resource": primary}
+}
