@@ -81,15 +81,21 @@ has_tag(key, val) if {
 configuration_module := m if {
 	not input.resource.module_address
 	m := object.get(input.plan, ["configuration", "root_module"], {})
+	is_object(m)
 } else := m if {
+	is_string(input.resource.module_address)
 	calls := [c | some i, part in split(regex.replace(input.resource.module_address, `\[[^\]]*\]`, ""), "."); i % 2 == 1; c := part]
 	path := array.concat(["configuration", "root_module"], [step | some c in calls; some step in ["module_calls", c, "module"]])
 	m := object.get(input.plan, path, {})
-}
+	is_object(m)
+} else := {}
 
 # The resource's own block of the configuration (expressions, count_expression, ...).
 configuration := r if {
-	some r in object.get(configuration_module, "resources", [])
+	resources := object.get(configuration_module, "resources", [])
+	is_array(resources)
+	some r in resources
+	is_object(r)
 	r.address == sprintf("%s.%s", [input.resource.type, input.resource.name])
 } else := {}
 
@@ -105,15 +111,22 @@ literal(path) := v if {
 # Terraform records references: ["aws_db_instance.main.id", "aws_db_instance.main"].
 referrers(type, attr) := [r |
 	own := sprintf("%s.%s", [input.resource.type, input.resource.name])
-	some r in object.get(configuration_module, "resources", [])
+	resources := object.get(configuration_module, "resources", [])
+	is_array(resources)
+	some r in resources
+	is_object(r)
 	r.type == type
 	refs := object.get(r, ["expressions", attr, "references"], [])
+	is_array(refs)
 	own in refs
 ]
 
 # The plan's resources of `type` that are kept (not deleted), in the resource's module.
 planned(type) := [rc |
-	some rc in object.get(input.plan, "resource_changes", [])
+	changes := object.get(input.plan, "resource_changes", [])
+	is_array(changes)
+	some rc in changes
+	is_object(rc)
 	rc.type == type
 	rc.mode == "managed"
 	rc.change.actions != ["delete"]

@@ -83,3 +83,12 @@ test_rds_replicas_by_value_or_by_reference if {
 	primary := {"type": "aws_db_instance", "name": "r", "change": {"after": {"replicate_source_db": null}}}
 	not tf.rds_replica with input as {"resource": primary}
 }
+
+for_plan(plan) := {"resource": {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "change": {"after": {}}}, "plan": plan}
+
+test_a_malformed_configuration_is_no_configuration_not_an_error if {
+	tf.configuration == {} with input as for_plan({"configuration": {"root_module": {"resources": "oops"}}})
+	tf.referrers("aws_s3_bucket_versioning", "bucket") == [] with input as for_plan({"configuration": {"root_module": {"resources": [3, {"type": "aws_s3_bucket_versioning", "expressions": {"bucket": {"references": "x"}}}]}}})
+	tf.planned("aws_s3_bucket") == [] with input as for_plan({"resource_changes": {"a": 1}})
+	not tf.literal(["acl"]) with input as for_plan({"configuration": []})
+}

@@ -84,6 +84,11 @@ resource "aws_eks_node_group" "apps" {
     max_unavailable = 1
   }
 
+  # EKS replaces a node that stays NotReady (provider 5.83 or newer).
+  node_repair_config {
+    enabled = true
+  }
+
   labels = {
     "gatehouse.dev/pool" = "apps"
   }

@@ -1,0 +1,13 @@
+# min_size = max_size: the autoscaler can never add a node.
+resource "aws_eks_node_group" "apps" {
+  cluster_name    = "gatehouse-production"
+  node_group_name = "gatehouse-production-apps"
+  node_role_arn   = "arn:aws:iam::111122223333:role/gatehouse-production-node"
+  subnet_ids      = ["subnet-0a11b22c33d44e551", "subnet-0a11b22c33d44e552"]
+
+  scaling_config {
+    min_size     = 3
+    desired_size = 3
+    max_size     = 3
+  }
+}
