@@ -302,3 +302,62 @@ fn a_real_plan_judges_what_it_keeps_and_lists_what_it_deletes() {
         report["skipped"].as_array().expect("skipped").iter().filter_map(|s| s["reason"].as_str()).collect();
     assert!(skipped.contains(&"aws_s3_bucket.retired: deleted by the plan"), "{skipped:?}");
 }
+
+fn finding_pairs(report: &Value) -> Vec<String> {
+    let mut pairs: Vec<String> =
+        findings(report).into_iter().map(|(policy, name, _, _, _)| format!("{name} {policy}")).collect();
+    pairs.sort();
+    pairs
+}
+
+fn expected_pairs(root: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(root).join("expected-findings.txt")).expect("expected findings");
+    text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+}
+
+#[test]
+fn the_platform_terraform_passes_its_own_policies() {
+    let (code, report) = json_report(&["terraform/"]);
+    assert!(report["errors"].as_array().expect("errors").is_empty(), "{:#}", report["errors"]);
+    assert_eq!(finding_pairs(&report), Vec::<String>::new(), "terraform/ must meet the Terraform policies");
+    assert!(report["summary"]["resources"].as_u64().expect("resources") >= 100, "{:#}", report["summary"]);
+    assert_eq!(code, 0);
+    let (code, report) = json_report(&["tests/fixtures/terraform/plans/aws-example.plan.json"]);
+    assert_eq!(finding_pairs(&report), Vec::<String>::new(), "the AWS example's real plan");
+    assert_eq!(report["summary"]["resources"], 25);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn the_non_compliant_roots_report_exactly_the_expected_findings() {
+    for root in ["tests/fixtures/terraform/non-compliant/scaleway", "tests/fixtures/terraform/non-compliant/aws"] {
+        let (code, report) = json_report(&[root]);
+        assert!(report["errors"].as_array().expect("errors").is_empty(), "{root}: {:#}", report["errors"]);
+        assert_eq!(finding_pairs(&report), expected_pairs(root), "{root}, read statically");
+        assert_eq!(code, 1);
+    }
+    let (_, report) = json_report(&["tests/fixtures/terraform/plans/non-compliant-aws.plan.json"]);
+    assert_eq!(
+        finding_pairs(&report),
+        expected_pairs("tests/fixtures/terraform/non-compliant/aws"),
+        "the real plan of the AWS root finds what its sources do"
+    );
+}
+
+#[test]
+fn values_a_real_plan_knows_only_after_apply_are_reported_as_such() {
+    let (_, report) = json_report(&["tests/fixtures/terraform/plans/cases-unknown.plan.json"]);
+    let found = findings(&report);
+    let unknown: Vec<(&str, &str)> = found
+        .iter()
+        .filter(|f| f.4.contains("is known only after apply"))
+        .map(|f| (f.1.as_str(), f.0.as_str()))
+        .collect();
+    for expected in [
+        ("aws_db_instance.orders", "database-encryption-at-rest"),
+        ("aws_eks_node_group.orders", "node-pool-redundancy"),
+        ("aws_vpc_security_group_ingress_rule.orders_ssh", "no-world-open-ingress"),
+    ] {
+        assert!(unknown.contains(&expected), "{expected:?} in {found:#?}");
+    }
+}
