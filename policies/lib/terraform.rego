@@ -182,3 +182,18 @@ rds_replica if {
 	not startswith(ref, "var.")
 	not startswith(ref, "local.")
 }
+
+# A value for messages: strings quoted, anything else as Rego prints it.
+show(v) := sprintf("%q", [v]) if is_string(v)
+
+show(v) := sprintf("%v", [v]) if not is_string(v)
+
+# The attribute at path is unknown in the plan but is not written in the configuration (its
+# parent is): the provider computes it, so it is no value the code chose.
+computed_unset(path) if {
+	unknown(path)
+	expressions := object.get(configuration, "expressions", null)
+	is_object(expressions)
+	object.get(expressions, array.slice(path, 0, count(path) - 1), null) != null
+	object.get(expressions, path, null) == null
+}

@@ -147,8 +147,4 @@ block_message(setting) := sprintf("%s must be true", [setting]) if {
 	tf.unknown([setting])
 } else := sprintf("%s is not set (AWS's default is false): all four settings of the public access block must be true", [setting]) if {
 	tf.value([setting]) == null
-} else := sprintf("%s is %s: all four settings of the public access block must be true", [setting, show(tf.value([setting]))])
-
-show(v) := sprintf("%q", [v]) if is_string(v)
-
-show(v) := sprintf("%v", [v]) if not is_string(v)
+} else := sprintf("%s is %s: all four settings of the public access block must be true", [setting, tf.show(tf.value([setting]))])

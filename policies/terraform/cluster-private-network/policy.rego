@@ -176,7 +176,7 @@ violation contains {"msg": msg, "path": "/vpc_config"} if {
 }
 
 explain(path, msg) := msg if {
-	computed_unset(path)
+	tf.computed_unset(path)
 } else := tf.explain(path, msg)
 
 restricted_cidrs(i) if {
@@ -195,7 +195,7 @@ world(c) if endswith(trim_space(c), "/0")
 endpoint_problem(i) := [["vpc_config", i, "endpoint_public_access"], "the API endpoint may be public, and public_access_cidrs does not restrict it"] if {
 	tf.unknown(["vpc_config", i, "endpoint_public_access"])
 } else := [["vpc_config", i, "public_access_cidrs"], sprintf("the API endpoint is public (endpoint_public_access is %s) and public_access_cidrs is unset, so AWS opens it to 0.0.0.0/0", [public_text(i)])] if {
-	computed_unset(["vpc_config", i, "public_access_cidrs"])
+	tf.computed_unset(["vpc_config", i, "public_access_cidrs"])
 } else := [["vpc_config", i, "public_access_cidrs"], "the public API endpoint is open to 0.0.0.0/0 unless public_access_cidrs lists narrower networks"] if {
 	tf.unknown(["vpc_config", i, "public_access_cidrs"])
 } else := [["vpc_config", i, "public_access_cidrs", j], sprintf("the public API endpoint is open to %s, the whole internet: list only the networks allowed to reach it, or set endpoint_public_access = false", [c])] if {
@@ -215,15 +215,6 @@ endpoint_problem(i) := [["vpc_config", i, "endpoint_public_access"], "the API en
 } else := [["vpc_config", i, "public_access_cidrs"], sprintf("the API endpoint is public (endpoint_public_access is %s) and public_access_cidrs %s, so AWS opens it to 0.0.0.0/0", [public_text(i), cidrs_text(i)])] if {
 	tf.value(["vpc_config", i, "public_access_cidrs"]) == []
 } else := [["vpc_config", i, "public_access_cidrs"], sprintf("public_access_cidrs is %v, not a list of CIDR blocks", [tf.value(["vpc_config", i, "public_access_cidrs"])])]
-
-# Unknown in a plan but not written in the configuration: AWS computes it (0.0.0.0/0).
-computed_unset(path) if {
-	tf.unknown(path)
-	expressions := object.get(tf.configuration, "expressions", null)
-	is_object(expressions)
-	object.get(expressions, array.slice(path, 0, count(path) - 1), null) != null
-	object.get(expressions, path, null) == null
-}
 
 public_text(i) := "unset, so true" if {
 	tf.value(["vpc_config", i, "endpoint_public_access"]) == null

@@ -15,7 +15,7 @@ scaleway_message := "the pool must set autohealing = true" if {
 	tf.unknown(["autohealing"])
 } else := "autohealing is not set (the provider's default is false): a failed node stays in the pool until someone replaces it" if {
 	tf.value(["autohealing"]) == null
-} else := sprintf("autohealing is %s: a failed node stays in the pool until someone replaces it", [show(tf.value(["autohealing"]))])
+} else := sprintf("autohealing is %s: a failed node stays in the pool until someone replaces it", [tf.show(tf.value(["autohealing"]))])
 
 # --- AWS ----------------------------------------------------------------------------------------
 
@@ -70,8 +70,4 @@ enabled_message(path) := "node auto repair must be enabled (enabled = true)" if 
 	tf.unknown(path)
 } else := "node_repair_config.enabled is not set: node auto repair is off" if {
 	tf.value(path) == null
-} else := sprintf("node_repair_config.enabled is %s: node auto repair is off", [show(tf.value(path))])
-
-show(v) := sprintf("%q", [v]) if is_string(v)
-
-show(v) := sprintf("%v", [v]) if not is_string(v)
+} else := sprintf("node_repair_config.enabled is %s: node auto repair is off", [tf.show(tf.value(path))])

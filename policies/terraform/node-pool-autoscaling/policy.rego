@@ -41,9 +41,9 @@ scaleway_range_problem := [["max_size"], "the pool's maximum must be above its m
 	tf.unknown(["min_size"])
 } else := [["max_size"], "max_size is not set, so the provider takes size as the maximum: set it above min_size so that the autoscaler can add nodes"] if {
 	tf.value(["max_size"]) == null
-} else := [["max_size"], sprintf("max_size is %s, not a number of nodes", [show(tf.value(["max_size"]))])] if {
+} else := [["max_size"], sprintf("max_size is %s, not a number of nodes", [tf.show(tf.value(["max_size"]))])] if {
 	not is_number(tf.value(["max_size"]))
-} else := [["min_size"], sprintf("min_size is %s, not a number of nodes", [show(tf.value(["min_size"]))])] if {
+} else := [["min_size"], sprintf("min_size is %s, not a number of nodes", [tf.show(tf.value(["min_size"]))])] if {
 	not scaleway_min
 } else := [["max_size"], sprintf("max_size is %v, not above min_size (%v): the pool cannot grow", [tf.value(["max_size"]), scaleway_min])]
 
@@ -96,10 +96,6 @@ aws_problem(i) := [["scaling_config", i, "max_size"], "the node group's max_size
 
 text(path, unset) := unset if {
 	tf.value(path) == null
-} else := show(v) if {
+} else := tf.show(v) if {
 	v := tf.value(path)
 } else := "unknown"
-
-show(v) := sprintf("%q", [v]) if is_string(v)
-
-show(v) := sprintf("%v", [v]) if not is_string(v)

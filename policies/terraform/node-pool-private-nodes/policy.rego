@@ -16,7 +16,7 @@ scaleway_message := "the pool must set public_ip_disabled = true" if {
 	tf.unknown(["public_ip_disabled"])
 } else := "public_ip_disabled is not set (the provider's default is false): every node gets a public IP and is reachable from the internet" if {
 	tf.value(["public_ip_disabled"]) == null
-} else := sprintf("public_ip_disabled is %s: every node gets a public IP and is reachable from the internet", [show(tf.value(["public_ip_disabled"]))])
+} else := sprintf("public_ip_disabled is %s: every node gets a public IP and is reachable from the internet", [tf.show(tf.value(["public_ip_disabled"]))])
 
 # --- AWS ----------------------------------------------------------------------------------------
 
@@ -77,7 +77,3 @@ aws_message(path) := "SSH to the nodes must be limited to listed security groups
 	some j, _ in ids
 	tf.unknown(array.concat(path, [j]))
 } else := sprintf("source_security_group_ids is %v, not a list of security group IDs", [tf.value(path)])
-
-show(v) := sprintf("%q", [v]) if is_string(v)
-
-show(v) := sprintf("%v", [v]) if not is_string(v)

@@ -53,21 +53,17 @@ scaleway_problem := [["autoscaling"], sprintf("the pool keeps min_size nodes whe
 } else := [["min_size"], sprintf("min_size is %s: the autoscaled pool may shrink to %v node(s), fewer than %d: one node failing or being drained leaves its workloads nowhere to run", [min_text, effective_min, min_nodes])] if {
 	tf.is_true(["autoscaling"])
 	effective_min
-} else := [["min_size"], sprintf("min_size is %s, not a number of nodes (the autoscaled pool needs at least %d)", [show(tf.value(["min_size"])), min_nodes])] if {
+} else := [["min_size"], sprintf("min_size is %s, not a number of nodes (the autoscaled pool needs at least %d)", [tf.show(tf.value(["min_size"])), min_nodes])] if {
 	tf.is_true(["autoscaling"])
 } else := [["size"], sprintf("the pool keeps size nodes (autoscaling is off) and needs at least %d", [min_nodes])] if {
 	tf.unknown(["size"])
 } else := [["size"], sprintf("the pool has a fixed size of %v node(s) (autoscaling is off), fewer than %d: one node failing or being drained leaves its workloads nowhere to run", [tf.value(["size"]), min_nodes])] if {
 	is_number(tf.value(["size"]))
-} else := [["size"], sprintf("size is %s, not a number of nodes (the pool, without autoscaling, needs at least %d)", [show(tf.value(["size"])), min_nodes])]
+} else := [["size"], sprintf("size is %s, not a number of nodes (the pool, without autoscaling, needs at least %d)", [tf.show(tf.value(["size"])), min_nodes])]
 
 min_text := "not set (the provider's default is 1)" if {
 	tf.value(["min_size"]) == null
-} else := show(tf.value(["min_size"]))
-
-show(v) := sprintf("%q", [v]) if is_string(v)
-
-show(v) := sprintf("%v", [v]) if not is_string(v)
+} else := tf.show(tf.value(["min_size"]))
 
 # --- AWS: scaling_config.min_size ------------------------------------------------------------
 
@@ -109,4 +105,4 @@ aws_message(path) := sprintf("the node group keeps scaling_config.min_size nodes
 
 text(path) := "not set" if {
 	tf.value(path) == null
-} else := show(tf.value(path))
+} else := tf.show(tf.value(path))
