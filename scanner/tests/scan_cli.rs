@@ -62,15 +62,16 @@ fn the_bundled_examples_fail_on_the_legacy_manifest_only() {
     let (code, report) = json_report(&["examples/"], None);
     assert_eq!(code, 1);
     assert_eq!(report["version"], 1);
-    assert_eq!(report["summary"]["files"], 3);
-    assert_eq!(report["summary"]["resources"], 6);
+    assert_eq!(report["summary"]["files"], 5);
+    assert_eq!(report["summary"]["resources"], 16, "6 Kubernetes resources and 10 Terraform ones");
     let files: Vec<&str> = report["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .filter_map(|f| f["location"]["file"].as_str())
         .collect();
-    assert!(files.iter().all(|f| f.ends_with("legacy/app.yaml")), "{files:?}");
+    assert!(files.iter().all(|f| f.starts_with("examples/legacy/")), "{files:?}");
+    assert!(files.contains(&"examples/legacy/terraform/main.tf"), "{files:?}");
     // The privileged flag is reported on its own line; a missing probe at its container.
     assert!(findings_at(&report, "pod-security-restricted").contains(&(22, 13)));
     assert_eq!(findings_at(&report, "require-probes"), [(16, 11), (16, 11)]);
@@ -85,7 +86,7 @@ fn human_output_quotes_the_line_and_summarises() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("  Deployment legacy/billing\n"), "{text}");
     assert!(text.contains("22:13  critical deny  pod-security-restricted  container \"billing\" must not set securityContext.privileged to true\n      22 |             privileged: true\n         |             ^^^^^^^^^^\n"), "{text}");
-    assert!(text.contains("1 files, 1 resources, 22 findings (6 critical, 5 high, 11 medium), 0 errors"), "{text}");
+    assert!(text.contains("2 files, 3 resources, 30 findings (7 critical, 12 high, 11 medium), 0 errors"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
 }
 
@@ -248,7 +249,7 @@ fn sarif_output_is_valid_sarif_2_1_0_with_rules_and_locations() {
 fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
     let out = policy_scan(&["scan", "--format", "junit", "examples/"], None);
     let xml = String::from_utf8_lossy(&out.stdout);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-scan\" tests=\"41\" failures=\"12\" errors=\"0\">"), "{xml}");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-scan\" tests=\"72\" failures=\"19\" errors=\"0\">"), "{xml}");
     assert!(
         xml.contains(
             "<testcase classname=\"Deployment shop/web\" name=\"require-probes\" file=\"examples/shop/web.yaml\"/>"
@@ -256,13 +257,15 @@ fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
         "{xml}"
     );
     assert!(xml.contains("<testcase classname=\"Deployment legacy/billing\" name=\"require-probes\" file=\"examples/legacy/app.yaml\" line=\"16\">"), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 41, "no case for the mutating policy");
-    assert_eq!(xml.matches("<failure ").count(), 12);
+    assert!(xml.contains("<testcase classname=\"aws_db_instance.billing\" name=\"database-backups\" file=\"examples/legacy/terraform/main.tf\" line=\"18\">"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 72, "no case for the mutating policy");
+    assert_eq!(xml.matches("<failure ").count(), 19);
 
     let out = policy_scan(&["scan", "--format", "github", "examples/legacy"], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l == "::error file=examples/legacy/app.yaml,line=22,col=13,title=pod-security-restricted (critical)::Deployment legacy/billing: container \"billing\" must not set securityContext.privileged to true"), "{text}");
-    assert_eq!(text.lines().count(), 22);
+    assert!(text.lines().any(|l| l.starts_with("::error file=examples/legacy/terraform/main.tf,line=19,col=3,title=database-encryption-at-rest (high)::aws_db_instance.billing: storage_encrypted is false")), "{text}");
+    assert_eq!(text.lines().count(), 30);
 }
 
 const POD_WITHOUT_PROBES: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: batch\n  namespace: jobs\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  automountServiceAccountToken: false\n  containers:\n    - name: c\n      image: rg.fr-par.scw.cloud/jobs/batch:1.0@sha256:9b2a4f6c8d0e1f23456789abcdef0123456789abcdef0123456789abcdef0123\n      resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
@@ -353,7 +356,7 @@ fn a_baseline_reports_only_new_findings() {
     assert_eq!(out.status.code(), Some(1));
     let (code, report) = json_report(&["--baseline", &baseline.display().to_string(), "examples/legacy"], None);
     assert_eq!(code, 0, "nothing new");
-    assert_eq!(report["summary"]["baselined"], 22);
+    assert_eq!(report["summary"]["baselined"], 30, "22 in the manifest, 8 in the Terraform");
     // A new problem in the same file is reported on its own.
     let changed = std::fs::read_to_string(repo().join("examples/legacy/app.yaml"))
         .expect("read")
