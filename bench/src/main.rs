@@ -65,6 +65,20 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Scan generated Terraform plans with `policy-scan`'s pipeline: the real plans of the AWS
+    /// example and of the non-compliant AWS root (41 resources), repeated as instances of a
+    /// module until a plan holds about the given number of resources: resources/s.
+    Terraform {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        /// Plan sizes in resources (rounded up to whole copies of the 41).
+        #[arg(long, value_delimiter = ',', default_values_t = [500, 2_000])]
+        resources: Vec<usize>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// One measurement of `scan`, in a fresh process (run by `scan`).
     #[command(hide = true)]
     ScanOnce {
@@ -91,6 +105,7 @@ fn main() -> Result<()> {
             engine(&bundle, objects, threads.max(1), runs.max(1), seed, per_policy)
         }
         Command::Scan { bundle, documents, threads, seed } => scan_sizes(&bundle, &documents, threads, seed),
+        Command::Terraform { bundle, resources, threads, runs } => terraform(&bundle, &resources, threads, runs.max(1)),
         Command::ScanOnce { bundle, documents, threads, seed } => scan_once(&bundle, documents, threads, seed),
         Command::WebhookLoad { bundle, connections, seconds, seed } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -369,5 +384,76 @@ fn scan_once(bundle_dir: &std::path::Path, documents: usize, threads: usize, see
         anyhow::bail!("the scan did not read the corpus: {:?} {:?}", report.summary, report.errors.first());
     }
     println!("{} {:.6} {}", report.summary.documents, wall.as_secs_f64(), peak_rss_kib());
+    Ok(())
+}
+
+/// A plan of `copies` instances of a module holding the resources of the given real plans.
+fn repeated_plan(plans: &[serde_json::Value], copies: usize) -> serde_json::Value {
+    let mut changes = Vec::new();
+    let mut calls = serde_json::Map::new();
+    for (p, plan) in plans.iter().enumerate() {
+        calls.insert(
+            format!("copy{p}"),
+            serde_json::json!({"source": "./copy", "module": plan["configuration"]["root_module"]}),
+        );
+        for i in 0..copies {
+            let prefix = format!("module.copy{p}[{i}]");
+            for rc in plan["resource_changes"].as_array().into_iter().flatten() {
+                let mut rc = rc.clone();
+                let address = rc["address"].as_str().unwrap_or_default().to_string();
+                rc["address"] = format!("{prefix}.{address}").into();
+                rc["module_address"] = match rc["module_address"].as_str() {
+                    Some(m) => format!("{prefix}.{m}").into(),
+                    None => prefix.clone().into(),
+                };
+                changes.push(rc);
+            }
+        }
+    }
+    serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "resource_changes": changes,
+        "configuration": {"root_module": {"module_calls": calls}},
+    })
+}
+
+fn terraform(bundle_dir: &std::path::Path, sizes: &[usize], threads: usize, runs: usize) -> Result<()> {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/terraform/plans");
+    let plans: Vec<serde_json::Value> = ["aws-example.plan.json", "non-compliant-aws.plan.json"]
+        .iter()
+        .map(|name| -> Result<serde_json::Value> {
+            Ok(serde_json::from_str(&std::fs::read_to_string(fixtures.join(name))?)?)
+        })
+        .collect::<Result<_>>()?;
+    let per_copy: usize = plans.iter().map(|p| p["resource_changes"].as_array().map_or(0, Vec::len)).sum();
+    let bundle = Bundle::load(bundle_dir, &Config::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{:>9} {:>6} {:>10} {:>12} {:>13}", "resources", "run", "wall s", "resources/s", "us/resource");
+    for &n in sizes {
+        let copies = n.div_ceil(per_copy).max(1);
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("plan.json");
+        std::fs::write(&file, serde_json::to_string_pretty(&repeated_plan(&plans, copies))?)?;
+        let options = policy_scan::scan::ScanOptions {
+            paths: vec![file.display().to_string()],
+            threads,
+            ..policy_scan::scan::ScanOptions::default()
+        };
+        for run in 1..=runs {
+            let started = Instant::now();
+            let report = policy_scan::scan::scan(&bundle, &options, &mut std::io::empty());
+            let wall = started.elapsed().as_secs_f64();
+            if !report.errors.is_empty() || report.findings.is_empty() {
+                anyhow::bail!("the scan did not judge the plan: {:?} {:?}", report.summary, report.errors.first());
+            }
+            let resources = report.summary.resources as f64;
+            println!(
+                "{:>9} {run:>6} {wall:>10.3} {:>12.0} {:>13.1}",
+                resources,
+                resources / wall,
+                wall * 1e6 / resources
+            );
+        }
+    }
     Ok(())
 }
