@@ -121,8 +121,12 @@ referrers(type, attr) := [r |
 	own in refs
 ]
 
-# The plan's resources of `type` that are kept (not deleted), in the resource's module.
-planned(type) := [rc |
+# The plan's resources of `type` that are kept (not deleted), in the resource's module instance:
+# from the engine's `input.module_resources`, or, in a hand-made input, from the plan.
+planned(type) := rcs if {
+	is_object(input.module_resources)
+	rcs := object.get(input.module_resources, type, [])
+} else := [rc |
 	changes := object.get(input.plan, "resource_changes", [])
 	is_array(changes)
 	some rc in changes

@@ -92,3 +92,12 @@ test_a_malformed_configuration_is_no_configuration_not_an_error if {
 	tf.planned("aws_s3_bucket") == [] with input as for_plan({"resource_changes": {"a": 1}})
 	not tf.literal(["acl"]) with input as for_plan({"configuration": []})
 }
+
+test_planned_reads_the_engine_s_module_index_when_it_is_given if {
+	bucket := {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "mode": "managed", "change": {"actions": ["create"], "after": {}}}
+	indexed := {"resource": bucket, "module_resources": {"aws_s3_bucket": [bucket]}, "plan": {"resource_changes": []}}
+	[r.address | some r in tf.planned("aws_s3_bucket")] == ["aws_s3_bucket.b"] with input as indexed
+	tf.planned("aws_s3_bucket_versioning") == [] with input as indexed
+	by_plan := {"resource": bucket, "plan": {"resource_changes": [bucket]}}
+	[r.address | some r in tf.planned("aws_s3_bucket")] == ["aws_s3_bucket.b"] with input as by_plan
+}

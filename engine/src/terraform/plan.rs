@@ -7,7 +7,7 @@ use regorus::Value as Rego;
 use serde_json::Value;
 
 use crate::evaluate::Subject;
-use crate::review::{key, object, rego_pointer, to_rego};
+use crate::review::{object, rego_pointer, to_rego};
 
 /// A plan that is not one: what is wrong, and where (a path such as
 /// `resource_changes[2].change.actions`).
@@ -34,6 +34,12 @@ pub struct Resource {
     after: Rego,
     resource: Rego,
     plan: Rego,
+    /// The kept managed resources of the same module instance, by type: what a cross-resource
+    /// policy looks through, without going over the whole plan for every resource.
+    module_resources: Rego,
+    /// `{"in_module": i, "in_plan": j}`: the resource's rank among the kept managed resources
+    /// of its module (instance keys left out) and of the plan.
+    position_facts: Rego,
 }
 
 /// A resource no policy judges, and why (deleted, a data source).
@@ -142,10 +148,38 @@ impl Plan {
                 after: to_rego(after),
                 resource,
                 plan: plan.clone(),
+                module_resources: Rego::Null,
+                position_facts: Rego::Null,
             });
         }
+        index_modules(&mut resources);
         let terraform_version = top.get("terraform_version").and_then(Value::as_str).map(str::to_string);
         Ok(Plan { resources, skipped, terraform_version })
+    }
+}
+
+/// Gives each resource its module's resources by type, and its ranks, in one pass over the plan.
+fn index_modules(resources: &mut [Resource]) {
+    let mut by_module: BTreeMap<Option<String>, BTreeMap<String, Vec<Rego>>> = BTreeMap::new();
+    for r in resources.iter() {
+        let types = by_module.entry(r.module_address.clone()).or_default();
+        types.entry(r.resource_type.clone()).or_default().push(r.resource.clone());
+    }
+    let shared: BTreeMap<Option<String>, Rego> = by_module
+        .into_iter()
+        .map(|(module, types)| {
+            let index: BTreeMap<Rego, Rego> =
+                types.into_iter().map(|(t, list)| (Rego::from(t.as_str()), Rego::from(list))).collect();
+            (module, Rego::from(index))
+        })
+        .collect();
+    let mut seen_in_module: BTreeMap<String, usize> = BTreeMap::new();
+    for (rank, r) in resources.iter_mut().enumerate() {
+        let configuration_module = r.module_address.as_deref().map(strip_instance_keys).unwrap_or_default();
+        let in_module = seen_in_module.entry(configuration_module).or_insert(0);
+        r.position_facts = object([("in_module", Rego::from(*in_module)), ("in_plan", Rego::from(rank))]);
+        *in_module += 1;
+        r.module_resources = shared.get(&r.module_address).cloned().unwrap_or(Rego::Null);
     }
 }
 
@@ -226,21 +260,27 @@ impl Subject for Resource {
     }
 
     fn input(&self) -> Rego {
-        object([("resource", self.resource.clone()), ("plan", self.plan.clone())])
+        object([
+            ("resource", self.resource.clone()),
+            ("plan", self.plan.clone()),
+            ("module_resources", self.module_resources.clone()),
+            ("position", self.position_facts.clone()),
+        ])
     }
 
     fn input_with(&self, parameters: &Rego) -> Rego {
-        object([("resource", self.resource.clone()), ("plan", self.plan.clone()), ("parameters", parameters.clone())])
+        object([
+            ("resource", self.resource.clone()),
+            ("plan", self.plan.clone()),
+            ("module_resources", self.module_resources.clone()),
+            ("position", self.position_facts.clone()),
+            ("parameters", parameters.clone()),
+        ])
     }
 
     fn field(&self, pointer: &str) -> Option<Rego> {
         rego_pointer(&self.after, pointer).cloned()
     }
-}
-
-/// `{"resource": ..., "plan": ...}` for tests that build an input by hand.
-pub fn input_of(resource: &Value, plan: &Value) -> Rego {
-    Rego::from(BTreeMap::from([(key("resource"), to_rego(resource)), (key("plan"), to_rego(plan))]))
 }
 
 #[cfg(test)]
@@ -271,6 +311,44 @@ mod tests {
         let reasons: Vec<&str> = plan.skipped.iter().map(|s| s.reason.as_str()).collect();
         assert_eq!(reasons, ["deleted by the plan", "a data resource: read, not managed"]);
         assert_eq!(plan.resources[0].field("/bucket"), Some(Rego::from("a")));
+    }
+
+    #[test]
+    fn each_resource_knows_its_module_s_resources_and_its_rank() {
+        let rc = |address: &str, module: Option<&str>, kind: &str| {
+            let mut c = change(address, &["create"], json!({}));
+            c["type"] = json!(kind);
+            if let Some(m) = module {
+                c["module_address"] = json!(m);
+            }
+            c
+        };
+        let plan = json!({"format_version": "1.2", "resource_changes": [
+            rc("aws_s3_bucket.a", None, "aws_s3_bucket"),
+            rc("module.m[0].aws_s3_bucket.b", Some("module.m[0]"), "aws_s3_bucket"),
+            rc("module.m[0].aws_s3_bucket_versioning.b", Some("module.m[0]"), "aws_s3_bucket_versioning"),
+            rc("module.m[1].aws_s3_bucket.b", Some("module.m[1]"), "aws_s3_bucket"),
+        ]});
+        let plan = Plan::from_json(&plan).expect("plan");
+        let input = |i: usize| serde_json::to_value(plan.resources[i].input()).expect("json");
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| a.iter().filter_map(|r| r["address"].as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(names(&input(1)["module_resources"]["aws_s3_bucket"]), ["module.m[0].aws_s3_bucket.b"]);
+        assert_eq!(
+            names(&input(1)["module_resources"]["aws_s3_bucket_versioning"]),
+            ["module.m[0].aws_s3_bucket_versioning.b"]
+        );
+        assert_eq!(names(&input(0)["module_resources"]["aws_s3_bucket"]), ["aws_s3_bucket.a"]);
+        let ranks: Vec<(u64, u64)> = (0..4)
+            .map(|i| {
+                let p = &input(i)["position"];
+                (p["in_module"].as_u64().expect("rank"), p["in_plan"].as_u64().expect("rank"))
+            })
+            .collect();
+        assert_eq!(ranks, [(0, 0), (0, 1), (1, 2), (2, 3)], "module.m[0] and module.m[1] are one configuration module");
     }
 
     #[test]

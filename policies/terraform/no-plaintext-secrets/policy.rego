@@ -338,15 +338,32 @@ module_config(calls) := object.get(input.plan, array.concat(["configuration", "r
 # resource; when it is the plan's first, those of the modules that plan no resource.
 anchored_modules contains calls if {
 	calls := calls_of(input.resource)
+	first_in_module
+}
+
+anchored_modules contains calls if {
+	first_in_plan
+	planned := {calls_of(rc) | some rc in judged}
+	some calls in configuration_modules
+	not calls in planned
+}
+
+# The engine gives the resource's rank (input.position); a hand-made input is ranked here, over
+# the whole plan.
+first_in_module if input.position.in_module == 0
+
+first_in_module if {
+	not input.position
+	calls := calls_of(input.resource)
 	firsts := [rc | some rc in judged; calls_of(rc) == calls]
 	firsts[0].address == input.resource.address
 }
 
-anchored_modules contains calls if {
+first_in_plan if input.position.in_plan == 0
+
+first_in_plan if {
+	not input.position
 	judged[0].address == input.resource.address
-	planned := {calls_of(rc) | some rc in judged}
-	some calls in configuration_modules
-	not calls in planned
 }
 
 # Every module of the configuration, as its list of calls.
