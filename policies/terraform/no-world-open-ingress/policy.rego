@@ -199,6 +199,53 @@ tcp(p) if {
 
 tcp(p) if p == 6
 
+# --- AWS: the allowed ports are the load balancers' ---------------------------------------------
+
+load_balancer_only := v if {
+	v := input.parameters.loadBalancerOnly
+	is_boolean(v)
+} else := true
+
+violation contains {"msg": msg, "path": tf.pointer(path)} if {
+	load_balancer_only
+	some rule in rules
+	rule.cloud == "aws"
+	opens_allowed_port_only(rule)
+	paths := world_paths(rule)
+	count(paths) > 0
+	not on_load_balancer
+	path := paths[0]
+	msg := sprintf("ingress from %s on tcp port %v, on %s, which no aws_lb of this module uses: only a load balancer's security group may be open to the whole internet", [world_text(rule), tf.value(rule.from), group_text])
+}
+
+# The aws_security_group the judged resource is, or that its rule belongs to (security_group_id).
+group_addresses contains sprintf("aws_security_group.%s", [input.resource.name]) if {
+	input.resource.type == "aws_security_group"
+}
+
+group_addresses contains ref if {
+	input.resource.type in {"aws_security_group_rule", "aws_vpc_security_group_ingress_rule"}
+	refs := object.get(tf.configuration, ["expressions", "security_group_id", "references"], [])
+	is_array(refs)
+	some ref in refs
+	is_string(ref)
+	regex.match(`^aws_security_group\.[A-Za-z0-9_-]+$`, ref)
+}
+
+on_load_balancer if {
+	some group in group_addresses
+	some lb in object.get(tf.configuration_module, "resources", [])
+	is_object(lb)
+	lb.type in {"aws_lb", "aws_alb"}
+	refs := object.get(lb, ["expressions", "security_groups", "references"], [])
+	is_array(refs)
+	group in refs
+}
+
+group_text := sprintf("security group %s", [concat(", ", sort(group_addresses))]) if {
+	count(group_addresses) > 0
+} else := "a security group this configuration does not show"
+
 # A Scaleway rule that drops what it matches opens nothing.
 drops(rule) if {
 	rule.cloud == "scaleway"

@@ -14,7 +14,7 @@ res(type, after, unknown) := {
 		"address": sprintf("%s.main", [type]), "type": type, "name": "main", "mode": "managed",
 		"change": {"actions": ["create"], "after": after, "after_unknown": unknown},
 	},
-	"parameters": {"publicTcpPorts": [443]},
+	"parameters": {"publicTcpPorts": [443], "loadBalancerOnly": false},
 }
 
 sg(ingress) := res("aws_security_group", {"ingress": ingress}, {})
@@ -131,15 +131,15 @@ test_aws_inline_ingress_known_only_after_apply if {
 
 test_public_tcp_ports_parameter if {
 	count(p.violation) == 0 with input as sg([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": ["0.0.0.0/0"]}])
-		with input.parameters as {"publicTcpPorts": [80, 443]}
+		with input.parameters as {"publicTcpPorts": [80, 443], "loadBalancerOnly": false}
 	x := only(p.violation) with input as sg([https])
 		with input.parameters as {"publicTcpPorts": [8443]}
 	contains(x.msg, "only tcp port(s) 8443 may be open")
 	y := only(p.violation) with input as sg([ssh])
-		with input.parameters as {"publicTcpPorts": [443, 80]}
+		with input.parameters as {"publicTcpPorts": [443, 80], "loadBalancerOnly": false}
 	contains(y.msg, "only tcp port(s) 80, 443 may be open")
-	# Without parameters the default (443) applies.
-	count(p.violation) == 0 with input as {"resource": sg([https]).resource}
+	# Without parameters the defaults apply: 443, on a load balancer's group only.
+	count(p.violation) == 1 with input as {"resource": sg([https]).resource}
 }
 
 # --- Scaleway security groups
@@ -212,4 +212,34 @@ test_scaleway_unknown_values_fail if {
 		with input.resource.change.after_unknown as {"inbound_rule": true}
 	w.path == "/inbound_rule"
 	contains(w.msg, "known only after apply")
+}
+
+# --- The allowed port belongs to a load balancer ---------------------------------------------
+
+lb_plan(lb_refs) := {"configuration": {"root_module": {"resources": [
+	{"address": "aws_security_group.main", "type": "aws_security_group", "name": "main", "expressions": {}},
+	{"address": "aws_lb.public", "type": "aws_lb", "name": "public", "expressions": {"security_groups": {"references": lb_refs}}},
+	{"address": "aws_vpc_security_group_ingress_rule.main", "type": "aws_vpc_security_group_ingress_rule", "name": "main", "expressions": {"security_group_id": {"references": ["aws_security_group.main.id", "aws_security_group.main"]}}},
+]}}}
+
+on_lb(resource_input, lb_refs) := object.union(resource_input, {"plan": lb_plan(lb_refs), "parameters": {"publicTcpPorts": [443], "loadBalancerOnly": true}})
+
+test_https_from_the_world_passes_on_a_load_balancer_s_group if {
+	count(p.violation) == 0 with input as on_lb(sg([https]), ["aws_security_group.main.id", "aws_security_group.main"])
+	count(p.violation) == 0 with input as on_lb(vpc_rule({"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}), ["aws_security_group.main.id", "aws_security_group.main"])
+}
+
+test_https_from_the_world_fails_on_a_group_no_load_balancer_uses if {
+	v := p.violation with input as on_lb(sg([https]), ["aws_security_group.other.id", "aws_security_group.other"])
+	x := only(v)
+	x.path == "/ingress/0/cidr_blocks/0"
+	contains(x.msg, "security group aws_security_group.main, which no aws_lb of this module uses")
+	w := p.violation with input as on_lb(vpc_rule({"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}), [])
+	y := only(w)
+	y.path == "/cidr_ipv4"
+}
+
+test_https_from_known_networks_needs_no_load_balancer if {
+	narrow := object.union(https, {"cidr_blocks": ["10.0.0.0/8"], "ipv6_cidr_blocks": []})
+	count(p.violation) == 0 with input as on_lb(sg([narrow]), [])
 }

@@ -22,6 +22,13 @@ resource "aws_security_group" "lb" {
   }
 }
 
+resource "aws_lb" "public" {
+  name               = "gatehouse-production"
+  load_balancer_type = "application"
+  subnets            = var.public_subnet_ids
+  security_groups    = [aws_security_group.lb.id]
+}
+
 # PostgreSQL from the VPC only.
 resource "aws_security_group" "database" {
   name_prefix = "gatehouse-production-db-"
