@@ -28,7 +28,8 @@ fn the_webhook_and_the_scanner_agree_on_every_sample() {
     let bundle = Bundle::load(&repo().join("policies"), &Config::default()).expect("bundle");
     let safety = Safety::new("gatehouse-system");
     let mut compared = 0;
-    for policy in bundle.policies() {
+    // Terraform samples have no admission side: the webhook judges Kubernetes objects only.
+    for policy in bundle.policies().iter().filter(|p| p.domain != "terraform") {
         for sample in &policy.samples {
             let text = std::fs::read_to_string(&sample.file).expect("sample");
             let objects: Vec<Value> = yaml::parse_documents(&text, &Limits::default())
