@@ -131,7 +131,7 @@ fn summary(out: &mut String, report: &Report) {
     }
     let _ = writeln!(
         out,
-        "{} files, {} resources, {} findings{}{extra}, {} errors, {} documents skipped (not Kubernetes resources{})",
+        "{} files, {} resources, {} findings{}{extra}, {} errors, {} skipped (not resources to judge{})",
         s.files,
         s.resources,
         s.findings,
