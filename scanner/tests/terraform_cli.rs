@@ -361,3 +361,14 @@ fn values_a_real_plan_knows_only_after_apply_are_reported_as_such() {
         assert!(unknown.contains(&expected), "{expected:?} in {found:#?}");
     }
 }
+
+#[test]
+fn the_repository_scans_clean_with_its_own_policies() {
+    // `.policyscanignore` leaves out the build output, the deliberately broken samples and
+    // fixtures, and the chart templates (rendered and scanned by the chart tests).
+    let (code, report) = json_report(&["."]);
+    assert!(report["errors"].as_array().expect("errors").is_empty(), "{:#}", report["errors"]);
+    assert_eq!(finding_pairs(&report), Vec::<String>::new());
+    assert!(report["summary"]["resources"].as_u64().expect("resources") >= 120, "{:#}", report["summary"]);
+    assert_eq!(code, 0);
+}
