@@ -332,7 +332,10 @@ calls_of(thing) := [c |
 	address != ""
 } else := []
 
-module_config(calls) := object.get(input.plan, array.concat(["configuration", "root_module"], [step | some c in calls; some step in ["module_calls", c, "module"]]), {})
+module_config(calls) := m if {
+	m := object.get(input.plan, array.concat(["configuration", "root_module"], [step | some c in calls; some step in ["module_calls", c, "module"]]), {})
+	is_object(m)
+} else := {}
 
 # The modules whose literals this resource carries: its own when it is the module's first
 # resource; when it is the plan's first, those of the modules that plan no resource.
