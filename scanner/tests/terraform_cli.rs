@@ -372,3 +372,22 @@ fn the_repository_scans_clean_with_its_own_policies() {
     assert!(report["summary"]["resources"].as_u64().expect("resources") >= 120, "{:#}", report["summary"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_plan_with_a_malformed_configuration_is_judged_without_evaluation_errors() {
+    // Found by mutating real plans: policies that read the configuration must take a part of the
+    // wrong type as absent, never fail to evaluate.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/terraform/plans/non-compliant-aws.plan.json"))
+            .expect("fixture"),
+    )
+    .expect("json");
+    for broken in [json!([]), json!("x"), json!({"resources": {"a": 1}, "variables": [], "module_calls": 3})] {
+        plan["configuration"]["root_module"] = broken.clone();
+        let file = write(dir.path(), "plan.json", &plan.to_string());
+        let (_, report) = json_report(&[&file]);
+        assert!(report["errors"].as_array().expect("errors").is_empty(), "{broken}: {:#}", report["errors"]);
+        assert!(!findings(&report).is_empty(), "{broken}: the values are still judged");
+    }
+}
