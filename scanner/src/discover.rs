@@ -35,6 +35,8 @@ pub struct Discovered {
     pub ignored: Vec<PathBuf>,
     /// Directories holding `.tf` files, in the order found; their files are also in `sources`.
     pub terraform_dirs: Vec<PathBuf>,
+    /// Charts and kustomizations: rendered, their files not read as manifests.
+    pub render_roots: Vec<crate::render::Root>,
 }
 
 /// Largest source read, in bytes; a larger one is an error rather than a memory risk.
@@ -90,6 +92,12 @@ fn walk(root: &Path, found: &mut Discovered, tf_root: Option<&Path>) {
         if is_dir {
             if entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.') {
                 // Hidden directories (.git, .terraform) are not manifests.
+                entries.skip_current_dir();
+                continue;
+            }
+            // A chart's templates and an overlay's patches are not manifests: their render is.
+            if let Some(root) = crate::render::Root::of(path) {
+                found.render_roots.push(root);
                 entries.skip_current_dir();
                 continue;
             }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use gatehouse_engine::yaml::{self, Limits, Located, Node, NodeKind, Position};
 
 /// One file's text (or standard input's), by the name findings carry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub name: Arc<str>,
     pub text: Arc<str>,

@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod discover;
 pub mod documents;
 pub mod format;
+pub mod process;
+pub mod render;
 pub mod report;
 pub mod scan;
 pub mod terraform;

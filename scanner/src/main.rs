@@ -20,7 +20,7 @@ struct Cli {
 enum Command {
     /// Scan Kubernetes manifests and Terraform (plans from `terraform show -json`, binary plans,
     /// directories of .tf files) with the bundle: files, directories, `-` for standard input.
-    Scan(scan_command::ScanArgs),
+    Scan(Box<scan_command::ScanArgs>),
     /// Print what a Terraform policy sees of a root module read statically: the plan-shaped JSON
     /// (`resource_changes`, `configuration`), with unknown values marked in `after_unknown`.
     ShowTerraform {
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     gatehouse_engine::quiet_library_backtraces();
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan(args) => scan_command::run(args),
+        Command::Scan(args) => scan_command::run(*args),
         Command::ShowTerraform { dir } => show_terraform(&dir),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
         Command::Policies { bundle, config, format } => catalog_command::policies(&bundle, config.as_deref(), format),

@@ -85,13 +85,37 @@ pub struct Finding {
     /// Set when a waiver covers the finding: it is reported, and does not fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+    /// For a resource of a Helm or Kustomize render: the render, and the field in its output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<crate::render::Rendered>,
+}
+
+/// A resource as reports name it: with the render it comes from, when it is rendered.
+fn subject(resource: &Resource, rendered: Option<&crate::render::Rendered>) -> String {
+    match rendered {
+        Some(r) => {
+            let hook = r.hook.as_deref().map(|h| format!(", helm hook {h}")).unwrap_or_default();
+            format!("{resource} (rendered by `{}`{hook})", r.command)
+        }
+        None => resource.to_string(),
+    }
+}
+
+impl Evaluated {
+    pub fn subject(&self) -> String {
+        subject(&self.resource, self.rendered.as_ref())
+    }
 }
 
 impl Finding {
+    pub fn subject(&self) -> String {
+        subject(&self.resource, self.rendered.as_ref())
+    }
+
     /// What identifies a finding across runs, for baselines and fingerprints.
     pub fn key(&self) -> String {
         let r = &self.resource;
-        format!(
+        let mut key = format!(
             "{}|{}|{}|{}|{}|{}",
             self.policy,
             r.api_version,
@@ -99,7 +123,12 @@ impl Finding {
             r.namespace.as_deref().unwrap_or(""),
             r.name,
             self.path
-        )
+        );
+        // The same object of two renders of a chart (two values files) is two findings.
+        if let Some(rendered) = &self.rendered {
+            key.push_str(&format!("|{}|{}", rendered.root, rendered.values.join(",")));
+        }
+        key
     }
 }
 
@@ -112,6 +141,8 @@ pub enum ErrorKind {
     Parse,
     /// A policy that could not be evaluated on a resource.
     Evaluation,
+    /// A chart or kustomization that could not be rendered.
+    Render,
 }
 
 /// Something that kept part of the input from being judged: never a pass.
@@ -139,6 +170,9 @@ pub struct Summary {
     pub documents: usize,
     pub empty_documents: usize,
     pub resources: usize,
+    /// Helm and Kustomize renders scanned (a chart rendered with two values files counts two).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rendered: usize,
     pub skipped_documents: usize,
     /// Findings that count (not waived), by severity and enforcement below.
     pub findings: usize,
@@ -156,6 +190,11 @@ pub struct Evaluated {
     pub resource: Resource,
     pub location: Location,
     pub policies: Vec<std::sync::Arc<str>>,
+    pub rendered: Option<crate::render::Rendered>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -167,6 +206,9 @@ pub struct Report {
     pub waivers: WaiverReport,
     #[serde(skip)]
     pub evaluated: Vec<Evaluated>,
+    /// The output of each Helm and Kustomize render, named by its command.
+    #[serde(skip)]
+    pub rendered_outputs: Vec<crate::documents::Source>,
 }
 
 /// Which findings fail the run.
@@ -219,7 +261,17 @@ impl Report {
 
     /// Sorts by file and position and fills in the summary counts.
     pub fn finish(&mut self) {
-        self.findings.sort_by(|a, b| (&a.location, &a.policy, &a.message).cmp(&(&b.location, &b.policy, &b.message)));
+        // By file, then by render (two renders of a chart are two runs over its files).
+        let render = |f: &Finding| f.rendered.as_ref().map(|r| r.command.clone()).unwrap_or_default();
+        self.findings.sort_by(|a, b| {
+            (&a.location.file, render(a), &a.location, &a.policy, &a.message).cmp(&(
+                &b.location.file,
+                render(b),
+                &b.location,
+                &b.policy,
+                &b.message,
+            ))
+        });
         self.errors.sort_by(|a, b| a.location.cmp(&b.location));
         self.skipped.sort_by(|a, b| a.location.cmp(&b.location));
         self.evaluated.sort_by(|a, b| a.location.cmp(&b.location));

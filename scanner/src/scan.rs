@@ -11,6 +11,7 @@ use crate::discover::discover_with;
 use std::sync::Arc;
 
 use crate::documents::{self, Locator, Object, Source};
+use crate::render::{self, FileCache, RenderOptions, Rendered};
 use crate::report::{ErrorKind, Evaluated, Finding, Location, Report, Resource, ScanError, Skipped};
 use crate::waive::{Ledger, ResourceWaivers};
 
@@ -29,6 +30,8 @@ pub struct ScanOptions {
     /// The Terraform configuration beside scanned plans: it places their findings in the .tf
     /// files, and is where binary plans are converted.
     pub tf_root: Option<std::path::PathBuf>,
+    /// How charts are rendered.
+    pub render: RenderOptions,
 }
 
 impl Default for ScanOptions {
@@ -42,6 +45,7 @@ impl Default for ScanOptions {
             threads: 2,
             limits: Limits::default(),
             tf_root: None,
+            render: RenderOptions::default(),
         }
     }
 }
@@ -63,9 +67,29 @@ pub fn scan_observed(
 ) -> Report {
     let mut report = Report::default();
     let found = discover_with(&options.paths, stdin, options.tf_root.as_deref());
-    observe(&found.sources);
-    let texts: std::collections::HashMap<Arc<str>, Arc<str>> =
-        found.sources.iter().map(|s| (s.name.clone(), s.text.clone())).collect();
+    let renders = render::render_all(&found.render_roots, &options.render, &options.namespace, &options.limits);
+    let texts: std::collections::HashMap<Arc<str>, Arc<str>> = found
+        .sources
+        .iter()
+        .chain(renders.renders.iter().map(|r| &r.source))
+        .map(|s| (s.name.clone(), s.text.clone()))
+        .collect();
+    for e in &renders.errors {
+        let (file, line) = e.at.clone().unwrap_or_else(|| (e.root.clone(), 1));
+        report.errors.push(ScanError {
+            kind: ErrorKind::Render,
+            message: e.message.clone(),
+            location: Some(location(&file.display().to_string(), Position { line, column: 1 })),
+            policy: None,
+        });
+    }
+    for n in &renders.not_rendered {
+        report.skipped.push(Skipped {
+            location: location(&n.root.display().to_string(), Position { line: 1, column: 1 }),
+            reason: n.reason.clone(),
+        });
+    }
+    report.summary.rendered = renders.renders.len();
     for e in found.errors {
         report.errors.push(ScanError {
             kind: ErrorKind::Read,
@@ -82,9 +106,14 @@ pub fn scan_observed(
         &options.limits,
         &mut report,
     );
+    let mut files = FileCache::new(options.limits);
     let mut objects: Vec<Object> = Vec::new();
+    // Which render each object comes from, if any.
+    let mut rendered_by: Vec<Option<usize>> = Vec::new();
     let is_terraform = |s: &Source| s.name.ends_with(".tf") || plans.contains(&s.name);
-    for source in found.sources.iter().filter(|s| !is_terraform(s)) {
+    let manifests = found.sources.iter().filter(|s| !is_terraform(s)).map(|s| (s, None));
+    let outputs = renders.renders.iter().enumerate().map(|(i, r)| (&r.source, Some(i)));
+    for (source, render) in manifests.chain(outputs) {
         match documents::load(source, &options.limits) {
             Ok(loaded) => {
                 report.summary.documents += loaded.documents;
@@ -95,24 +124,30 @@ pub fn scan_observed(
                         .into_iter()
                         .map(|s| Skipped { location: location(&s.source, s.position), reason: s.reason }),
                 );
+                rendered_by.extend(std::iter::repeat_n(render, loaded.objects.len()));
                 objects.extend(loaded.objects);
             }
-            Err(e) => report.errors.push(ScanError {
-                kind: ErrorKind::Parse,
-                message: e.message,
-                location: Some(location(&e.source, e.position)),
-                policy: None,
-            }),
+            Err(e) => {
+                // Helm writes whatever its templates produce: a template that renders invalid
+                // YAML is reported at its line, with the output's line in the message.
+                let placed = render.and_then(|r| renders.renders[r].place_line(e.position, &mut files));
+                let (at, message) = match placed {
+                    Some(at) => (at, format!("{} (line {} of `{}`)", e.message, e.position.line, e.source)),
+                    None => (location(&e.source, e.position), e.message),
+                };
+                report.errors.push(ScanError { kind: ErrorKind::Parse, message, location: Some(at), policy: None })
+            }
         }
     }
 
     let mut reviews = Vec::with_capacity(objects.len());
-    let mut inventory = Inventory::new();
-    for object in &mut objects {
+    let mut kept = Vec::with_capacity(objects.len());
+    for (object, render) in objects.into_iter().zip(rendered_by) {
+        let mut object = object;
         match Review::from_rego_object(std::mem::replace(&mut object.value, regorus::Value::Null), &options.namespace) {
             Ok(review) => {
-                inventory.add_review(&review, &options.namespace);
                 reviews.push(review);
+                kept.push((object, render));
             }
             Err(e) => report.errors.push(ScanError {
                 kind: ErrorKind::Parse,
@@ -123,30 +158,73 @@ pub fn scan_observed(
         }
     }
     report.summary.resources = reviews.len() + judged.len();
-    let evaluator = match Evaluator::new(bundle, &inventory) {
-        Ok(e) => e,
-        Err(e) => {
-            report.errors.push(ScanError {
-                kind: ErrorKind::Evaluation,
-                message: e.to_string(),
-                location: None,
-                policy: None,
-            });
-            report.finish();
-            return report;
+    // A render that is one of several of its chart (a values matrix) is an alternative world:
+    // judged against the shared objects and its own, never a sibling render's.
+    let world_of = |render: Option<usize>| render.filter(|&r| renders.renders[r].alternative).map_or(0, |r| r + 1);
+    let mut worlds: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, (_, render)) in kept.iter().enumerate() {
+        worlds.entry(world_of(*render)).or_default().push(i);
+    }
+    worlds.entry(0).or_default();
+    let mut shared_inventory = Inventory::new();
+    for &i in &worlds[&0] {
+        shared_inventory.add_review(&reviews[i], &options.namespace);
+    }
+    let mut decisions: Vec<Option<Decision>> = vec![None; reviews.len()];
+    let mut shared_evaluator = None;
+    for (&world, members) in &worlds {
+        let mut inventory = shared_inventory.clone();
+        if world != 0 {
+            for &i in members {
+                inventory.add_review(&reviews[i], &options.namespace);
+            }
         }
-    };
-    let decisions = evaluate_all(&evaluator, &reviews, options.threads, |e, r| e.evaluate_mode(r, Mode::Validate));
+        let evaluator = match Evaluator::new(bundle, &inventory) {
+            Ok(e) => e,
+            Err(e) => {
+                report.errors.push(ScanError {
+                    kind: ErrorKind::Evaluation,
+                    message: e.to_string(),
+                    location: None,
+                    policy: None,
+                });
+                report.finish();
+                return report;
+            }
+        };
+        let members_reviews: Vec<&Review> = members.iter().map(|&i| &reviews[i]).collect();
+        let judged_world =
+            evaluate_all(&evaluator, &members_reviews, options.threads, |e, r| e.evaluate_mode(r, Mode::Validate));
+        for (&i, decision) in members.iter().zip(judged_world) {
+            decisions[i] = Some(decision);
+        }
+        if world == 0 {
+            shared_evaluator = Some(evaluator);
+        }
+    }
+    let evaluator = shared_evaluator.expect("world 0 is always judged");
     let mut ledger = Ledger::default();
     let mut all_waivers = options.waivers.clone();
     let mut locator = Locator::new(options.limits);
     let shared = PolicyTexts::of(bundle);
-    for ((object, review), decision) in objects.iter().zip(&reviews).zip(decisions) {
+    for (((object, render), review), decision) in kept.iter().zip(&reviews).zip(decisions) {
+        let decision = decision.unwrap_or_default();
         let first = report.findings.len();
         let text = texts.get(&object.source).cloned().unwrap_or_else(|| Arc::from(""));
-        let mut locate = |pointer: &str| locator.locate(object, &text, pointer);
-        add_decision(bundle, &shared, object, review, decision, &mut locate, &mut report);
-        let own = annotation_waivers(bundle, object, review, &mut locate, &mut report);
+        let value = render.map(|_| review.object_value()).flatten();
+        let mut locate = |pointer: &str| {
+            let at = locator.locate(object, &text, pointer);
+            match render {
+                Some(r) => {
+                    let (location, exact, rendered) =
+                        renders.renders[*r].place(object, value.as_ref(), pointer, at, &mut files);
+                    Placed { location, exact, rendered: Some(rendered) }
+                }
+                None => Placed { location: location(&object.source, at.position), exact: at.exact, rendered: None },
+            }
+        };
+        add_decision(bundle, &shared, review, decision, &mut locate, &mut report);
+        let own = annotation_waivers(bundle, review, &mut locate, &mut report);
         let waivers = ResourceWaivers { files: &options.waivers, annotation: &own };
         for finding in &mut report.findings[first..] {
             ledger.apply(finding, &waivers, options.today);
@@ -165,28 +243,43 @@ pub fn scan_observed(
     }
     ledger.finish(&all_waivers, options.today, options.report_unused_waivers, &mut report);
     report.finish();
+    report.rendered_outputs = renders.renders.iter().map(|r| r.source.clone()).collect();
+    let mut observed = found.sources;
+    observed.extend(renders.renders.into_iter().map(|r| r.source));
+    observed.extend(files.sources());
+    observe(&observed);
     report
+}
+
+/// Where a field of a resource is written.
+struct Placed {
+    location: Location,
+    /// False when the field is missing and the location is that of its nearest parent.
+    exact: bool,
+    /// For a rendered resource: the render, and the field in its output.
+    rendered: Option<Rendered>,
 }
 
 /// The waivers a resource carries in its `gatehouse.dev/waivers` annotation; a malformed one is
 /// an error at the annotation's line.
 fn annotation_waivers(
     bundle: &Bundle,
-    object: &Object,
     review: &Review,
-    locate: &mut dyn FnMut(&str) -> gatehouse_engine::yaml::Located,
+    locate: &mut dyn FnMut(&str) -> Placed,
     report: &mut Report,
 ) -> Vec<Located> {
     let pointer = waivers::ANNOTATION_POINTER;
     let Some(value) = review.object_field(pointer) else {
         return Vec::new();
     };
-    let at = locate(pointer).position;
+    let placed = locate(pointer).location;
+    let at = Position { line: placed.line, column: placed.column };
+    let file = placed.file;
     let known = |id: &str| bundle.policy(id).is_some();
     let parsed = match value.as_string().ok() {
-        Some(text) => waivers::from_annotation(text, std::path::Path::new(&*object.source), at, &known),
+        Some(text) => waivers::from_annotation(text, std::path::Path::new(&file), at, &known),
         None => Err(gatehouse_engine::Diagnostic::new(
-            &*object.source,
+            &*file,
             Some(at),
             format!("annotation {} must be a string holding a YAML list", waivers::ANNOTATION),
         )
@@ -198,7 +291,7 @@ fn annotation_waivers(
             report.errors.push(ScanError {
                 kind: ErrorKind::Parse,
                 message: d.message,
-                location: Some(location(&object.source, position)),
+                location: Some(location(&file, position)),
                 policy: None,
             });
         }
@@ -254,7 +347,7 @@ fn add_terraform_decision(
         .into_iter()
         .map(|i| Arc::clone(&shared.ids[i]))
         .collect();
-    report.evaluated.push(Evaluated { resource: resource.clone(), location: at.clone(), policies });
+    report.evaluated.push(Evaluated { resource: resource.clone(), location: at.clone(), policies, rendered: None });
     for v in decision.violations {
         let (location, exact) = item.locate(locator, texts, &v.path);
         let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
@@ -269,6 +362,7 @@ fn add_terraform_decision(
             resource: resource.clone(),
             remediation,
             suppressed: None,
+            rendered: None,
         });
     }
     for e in decision.errors {
@@ -313,10 +407,9 @@ impl PolicyTexts {
 fn add_decision(
     bundle: &Bundle,
     shared: &PolicyTexts,
-    object: &Object,
     review: &Review,
     decision: Decision,
-    locate: &mut dyn FnMut(&str) -> gatehouse_engine::yaml::Located,
+    locate: &mut dyn FnMut(&str) -> Placed,
     report: &mut Report,
 ) {
     let resource = resource_of(review);
@@ -326,13 +419,15 @@ fn add_decision(
         .filter(|&i| bundle.policies()[i].metadata.mode == Mode::Validate)
         .map(|i| Arc::clone(&shared.ids[i]))
         .collect();
+    let whole = locate("");
     report.evaluated.push(Evaluated {
         resource: resource.clone(),
-        location: location(&object.source, object.position),
+        location: whole.location.clone(),
         policies,
+        rendered: whole.rendered.clone(),
     });
     for v in decision.violations {
-        let located = locate(&v.path);
+        let placed = locate(&v.path);
         let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
         report.findings.push(Finding {
             policy: v.policy,
@@ -340,18 +435,19 @@ fn add_decision(
             enforcement: v.enforcement,
             message: v.message,
             path: v.path,
-            location: location(&object.source, located.position),
-            exact: located.exact,
+            location: placed.location,
+            exact: placed.exact,
             resource: resource.clone(),
             remediation,
             suppressed: None,
+            rendered: placed.rendered,
         });
     }
     for e in decision.errors {
         report.errors.push(ScanError {
             kind: ErrorKind::Evaluation,
             message: format!("{resource}: {}", e.message),
-            location: Some(location(&object.source, object.position)),
+            location: Some(whole.location.clone()),
             policy: e.policy,
         });
     }

@@ -8,6 +8,7 @@ use clap::Args;
 use gatehouse_engine::Bundle;
 use gatehouse_engine::waivers::Date;
 use policy_scan::format::{self, Sources};
+use policy_scan::render::RenderOptions;
 use policy_scan::report::{EXIT_ERROR, FailOn};
 use policy_scan::scan::{ScanOptions, scan_observed};
 
@@ -57,6 +58,25 @@ pub struct ScanArgs {
     /// lines, and binary plans are converted there with `terraform show -json`.
     #[arg(long, value_name = "DIR")]
     tf_root: Option<PathBuf>,
+    /// Values for the charts scanned, repeatable: each is one render (a CI matrix); files
+    /// joined by commas are layered in one render (`base.yaml,prod.yaml`).
+    #[arg(long = "helm-values", value_name = "FILE[,FILE...]")]
+    helm_values: Vec<String>,
+    /// Also render each chart once per `ci/*-values.yaml` it carries (chart-testing's matrix).
+    #[arg(long)]
+    helm_ci_values: bool,
+    /// `--set` for every chart render, repeatable.
+    #[arg(long = "helm-set", value_name = "KEY=VALUE")]
+    helm_set: Vec<String>,
+    /// `--set-string` for every chart render, repeatable.
+    #[arg(long = "helm-set-string", value_name = "KEY=VALUE")]
+    helm_set_string: Vec<String>,
+    /// The release name charts are rendered with.
+    #[arg(long, default_value = "release-name")]
+    helm_release: String,
+    /// The namespace charts are rendered into (`.Release.Namespace`); `--namespace` when not given.
+    #[arg(long)]
+    helm_namespace: Option<String>,
 }
 
 enum Output {
@@ -129,6 +149,18 @@ pub fn run(args: ScanArgs) -> ExitCode {
         today,
         report_unused_waivers: args.report_unused_waivers,
         tf_root: args.tf_root,
+        render: RenderOptions {
+            helm_values: args
+                .helm_values
+                .iter()
+                .map(|set| set.split(',').filter(|f| !f.is_empty()).map(PathBuf::from).collect())
+                .collect(),
+            helm_ci_values: args.helm_ci_values,
+            helm_set: args.helm_set,
+            helm_set_string: args.helm_set_string,
+            release: args.helm_release,
+            namespace: args.helm_namespace,
+        },
         ..ScanOptions::default()
     };
     let mut stdin = std::io::stdin().lock();

@@ -26,7 +26,7 @@ pub fn show_json(plan: &Path, cwd: Option<&Path>) -> Result<String, String> {
         command.current_dir(cwd);
     }
     command.stdin(std::process::Stdio::null());
-    let output = match run_bounded(command) {
+    let output = match crate::process::run_bounded(command, SHOW_TIMEOUT) {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err("a binary Terraform plan: reading it needs `terraform show -json`, and terraform is not on \
@@ -51,44 +51,6 @@ pub fn show_json(plan: &Path, cwd: Option<&Path>) -> Result<String, String> {
         ));
     }
     String::from_utf8(output.stdout).map_err(|_| "`terraform show -json` wrote text that is not UTF-8".to_string())
-}
-
-fn run_bounded(mut command: std::process::Command) -> std::io::Result<std::process::Output> {
-    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    let mut child = command.spawn()?;
-    let started = std::time::Instant::now();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let read = |pipe: Option<std::process::ChildStdout>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = std::io::Read::read_to_end(&mut p, &mut bytes);
-            }
-            bytes
-        })
-    };
-    let out = read(stdout);
-    let err = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut p) = stderr {
-            let _ = std::io::Read::read_to_end(&mut p, &mut bytes);
-        }
-        bytes
-    });
-    loop {
-        if let Some(status) = child.try_wait()? {
-            let stdout = out.join().unwrap_or_default();
-            let stderr = err.join().unwrap_or_default();
-            return Ok(std::process::Output { status, stdout, stderr });
-        }
-        if started.elapsed() > SHOW_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::other(format!("no answer within {SHOW_TIMEOUT:?}")));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 }
 
 /// A JSON source that may be a plan: worth parsing as one before it is read as manifests.

@@ -30,7 +30,7 @@ pub fn render(report: &Report, sources: &Sources, style: Style) -> String {
     let mut out = String::new();
     let mut current: Option<(&str, String)> = None;
     for f in &report.findings {
-        let resource = f.resource.to_string();
+        let resource = f.subject();
         if current.as_ref().map(|(file, _)| *file) != Some(f.location.file.as_str()) {
             let _ = writeln!(out, "{}", paint(style, "1", &f.location.file));
             current = Some((&f.location.file, String::new()));
@@ -113,8 +113,16 @@ fn finding(out: &mut String, f: &Finding, sources: &Sources, style: Style) {
     let _ = writeln!(out, "      {gutter} | {line}");
     let marks = "^".repeat(width);
     let _ = writeln!(out, "      {} | {}{}", " ".repeat(gutter.len()), " ".repeat(start), paint(style, "1;31", &marks));
+    let pad = " ".repeat(gutter.len());
     if !f.exact {
-        let _ = writeln!(out, "      {} = the field is missing: shown at its parent", " ".repeat(gutter.len()));
+        let _ = writeln!(out, "      {pad} = the field is missing: shown at its parent");
+    }
+    if let Some(r) = &f.rendered {
+        for related in &r.related {
+            let l = &related.location;
+            let _ = writeln!(out, "      {pad} = {} is set at {}:{}:{}", related.message, l.file, l.line, l.column);
+        }
+        let _ = writeln!(out, "      {pad} = rendered at line {}:{} of the output", r.document.line, r.document.column);
     }
 }
 
@@ -129,9 +137,10 @@ fn summary(out: &mut String, report: &Report) {
     if s.baselined > 0 {
         let _ = write!(extra, ", {} already in the baseline", s.baselined);
     }
+    let rendered = if s.rendered > 0 { format!(", {} renders", s.rendered) } else { String::new() };
     let _ = writeln!(
         out,
-        "{} files, {} resources, {} findings{}{extra}, {} errors, {} skipped (not resources to judge{})",
+        "{} files{rendered}, {} resources, {} findings{}{extra}, {} errors, {} skipped (not resources to judge{})",
         s.files,
         s.resources,
         s.findings,

@@ -26,19 +26,21 @@ fn escape(s: &str) -> String {
 pub fn render(report: &Report) -> String {
     // file -> (resource, policy) -> findings
     let mut files: BTreeMap<&str, BTreeMap<(String, &str), Vec<&Finding>>> = BTreeMap::new();
+    // A finding's case sits in its resource's suite, even when a patch or values file placed
+    // the finding elsewhere.
+    let mut suite_of: BTreeMap<String, &str> = BTreeMap::new();
     for e in &report.evaluated {
+        let subject = e.subject();
+        suite_of.insert(subject.clone(), &e.location.file);
         let cases = files.entry(&e.location.file).or_default();
         for p in &e.policies {
-            cases.entry((e.resource.to_string(), &**p)).or_default();
+            cases.entry((subject.clone(), &**p)).or_default();
         }
     }
     for f in &report.findings {
-        files
-            .entry(&f.location.file)
-            .or_default()
-            .entry((f.resource.to_string(), f.policy.as_str()))
-            .or_default()
-            .push(f);
+        let subject = f.subject();
+        let file = suite_of.get(&subject).copied().unwrap_or(&f.location.file);
+        files.entry(file).or_default().entry((subject, f.policy.as_str())).or_default().push(f);
     }
     let tests: usize = files.values().map(BTreeMap::len).sum::<usize>() + report.errors.len();
     let counts = |f: &&Vec<&Finding>| f.iter().any(|f| f.suppressed.is_none());

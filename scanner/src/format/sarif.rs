@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use gatehouse_engine::{Bundle, Enforcement, Severity};
 use serde_json::{Value, json};
 
+use crate::render::Rendered;
 use crate::report::{Location, Report};
 
 fn level(enforcement: Enforcement) -> &'static str {
@@ -54,7 +55,44 @@ fn physical(location: &Location) -> Value {
     }})
 }
 
+/// The rendered document of a finding, and the values line that set the field.
+fn related_locations(r: &Rendered, artifacts: &BTreeMap<&str, usize>) -> Value {
+    let mut document = json!({
+        "id": 1,
+        "message": {"text": format!("the field in the output of `{}`", r.command)},
+        "physicalLocation": {
+            "region": {"startLine": r.document.line, "startColumn": r.document.column},
+        },
+    });
+    if let Some(&i) = artifacts.get(r.command.as_str()) {
+        document["physicalLocation"]["artifactLocation"] = json!({"index": i});
+    }
+    let mut related = vec![document];
+    for (n, other) in r.related.iter().enumerate() {
+        let mut location = physical(&other.location);
+        location["id"] = json!(n + 2);
+        location["message"] = json!({"text": format!("{} is set here", other.message)});
+        related.push(location);
+    }
+    Value::Array(related)
+}
+
 pub fn render(report: &Report, bundle: &Bundle) -> String {
+    // The renders' outputs travel in the log: their documents are findings' related locations.
+    let artifacts: BTreeMap<&str, usize> =
+        report.rendered_outputs.iter().enumerate().map(|(i, s)| (&*s.name, i)).collect();
+    let artifact_list: Vec<Value> = report
+        .rendered_outputs
+        .iter()
+        .map(|s| {
+            json!({
+                "description": {"text": format!("the output of `{}`", s.name)},
+                "contents": {"text": &*s.text},
+                "mimeType": "application/yaml",
+                "roles": ["analysisTarget"],
+            })
+        })
+        .collect();
     let mut rules = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for policy in bundle.policies() {
@@ -94,6 +132,11 @@ pub fn render(report: &Report, bundle: &Bundle) -> String {
             if let Some(&i) = index.get(f.policy.as_str()) {
                 result["ruleIndex"] = json!(i);
             }
+            if let Some(r) = &f.rendered {
+                result["relatedLocations"] = related_locations(r, &artifacts);
+                result["properties"]["rendered"] =
+                    json!({"renderer": r.renderer, "root": r.root, "values": r.values, "hook": r.hook});
+            }
             if let Some(s) = &f.suppressed {
                 let ticket = s.ticket.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
                 result["suppressions"] = json!([{
@@ -132,6 +175,7 @@ pub fn render(report: &Report, bundle: &Bundle) -> String {
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            "artifacts": artifact_list,
         }],
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
