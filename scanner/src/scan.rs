@@ -67,7 +67,8 @@ pub fn scan_observed(
 ) -> Report {
     let mut report = Report::default();
     let found = discover_with(&options.paths, stdin, options.tf_root.as_deref());
-    let renders = render::render_all(&found.render_roots, &options.render, &options.namespace, &options.limits);
+    let renders =
+        render::render_all(&found.render_roots, &options.render, &options.namespace, &options.limits, options.threads);
     let texts: std::collections::HashMap<Arc<str>, Arc<str>> = found
         .sources
         .iter()

@@ -330,3 +330,28 @@ fn a_template_that_renders_invalid_yaml_is_an_error_at_its_line() {
     let message = errors[0]["message"].as_str().expect("message");
     assert!(message.ends_with("of `helm template release-name tests/fixtures/render/helm/bad-yaml`)"), "{message}");
 }
+
+#[test]
+fn a_finding_in_a_packed_subchart_points_at_its_dependency_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("shop");
+    let copied = Command::new("cp").arg("-r").arg(repo().join(SHOP)).arg(&chart).status().expect("cp runs");
+    assert!(copied.success());
+    let packed = Command::new("tar")
+        .current_dir(chart.join("charts"))
+        .args(["czf", "cache-0.1.0.tgz", "cache"])
+        .status()
+        .expect("tar runs");
+    assert!(packed.success());
+    std::fs::remove_dir_all(chart.join("charts/cache")).expect("unpacked copy removed");
+    let chart_arg = chart.display().to_string();
+    let (_, report) = json_report(&[&chart_arg, "--helm-set", "cache.privileged=true"], &path_with_helm());
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let privileged =
+        findings(&report, "pod-security-restricted", "container \"cache\" must not set securityContext.privileged");
+    assert_eq!(privileged.len(), 1, "{:#}", report["findings"]);
+    let f = privileged[0];
+    assert_eq!(f["location"]["file"], format!("{chart_arg}/Chart.yaml"));
+    assert_eq!(f["location"]["line"], 8, "the `- name: cache` dependency");
+    assert_eq!(f["exact"], false);
+}

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use gatehouse_engine::yaml::{self, Position};
 
-use super::{FileCache, Mapping, NotRendered, Related, Render, RenderError, RenderOptions, Renders, Root};
+use super::{FileCache, Mapping, NotRendered, Related, Render, RenderError, RenderOptions, Root};
 use crate::documents::Source;
 use crate::report::Location;
 
-pub(super) fn render(root: &Root, options: &RenderOptions, scan_namespace: &str, out: &mut Renders) {
+/// The values sets a chart is rendered with, one render each; a library chart is not rendered.
+pub(super) fn variants(root: &Root, options: &RenderOptions) -> Result<Vec<Vec<PathBuf>>, NotRendered> {
     let chart = root.dir.join("Chart.yaml");
     let chart_type = std::fs::read_to_string(&chart)
         .ok()
@@ -18,11 +19,10 @@ pub(super) fn render(root: &Root, options: &RenderOptions, scan_namespace: &str,
         .and_then(|docs| docs.into_iter().next().and_then(|d| d.root))
         .and_then(|root| super::string_field(&root, "type").map(str::to_string));
     if chart_type.as_deref() == Some("library") {
-        out.not_rendered.push(NotRendered {
+        return Err(NotRendered {
             root: root.dir.clone(),
             reason: "a library chart: Helm renders its templates only in the charts that use it".into(),
         });
-        return;
     }
     let mut variants = options.helm_values.clone();
     if options.helm_ci_values {
@@ -39,37 +39,45 @@ pub(super) fn render(root: &Root, options: &RenderOptions, scan_namespace: &str,
     if variants.is_empty() {
         variants.push(Vec::new());
     }
-    let alternative = variants.len() > 1;
+    Ok(variants)
+}
+
+/// `helm template` with one values set.
+pub(super) fn render(
+    root: &Root,
+    values: Vec<PathBuf>,
+    alternative: bool,
+    options: &RenderOptions,
+    scan_namespace: &str,
+) -> Result<Render, RenderError> {
     let namespace = options.namespace.as_deref().unwrap_or(scan_namespace);
-    for values in variants {
-        let mut command = std::process::Command::new("helm");
-        command.arg("template").arg(&options.release).arg(&root.dir);
-        command.arg("--namespace").arg(namespace).arg("--include-crds");
-        let mut shown = format!("helm template {} {}", options.release, root.dir.display());
-        for file in &values {
-            command.arg("--values").arg(file);
-            shown.push_str(&format!(" -f {}", file.display()));
-        }
-        for set in &options.helm_set {
-            command.arg("--set").arg(set);
-            shown.push_str(&format!(" --set {set}"));
-        }
-        for set in &options.helm_set_string {
-            command.arg("--set-string").arg(set);
-            shown.push_str(&format!(" --set-string {set}"));
-        }
-        match super::run(command, "helm", &format!("the chart {}", root.dir.display())) {
-            Ok(text) => out.renders.push(Render {
-                source: Source { name: shown.into(), text: text.into() },
-                root: root.clone(),
-                values,
-                alternative,
-                mapping: Mapping::Helm,
-            }),
-            Err(message) => {
-                let at = blamed_template(&message, &root.dir);
-                out.errors.push(RenderError { root: root.marker(), message: format!("{shown}: {message}"), at });
-            }
+    let mut command = std::process::Command::new("helm");
+    command.arg("template").arg(&options.release).arg(&root.dir);
+    command.arg("--namespace").arg(namespace).arg("--include-crds");
+    let mut shown = format!("helm template {} {}", options.release, root.dir.display());
+    for file in &values {
+        command.arg("--values").arg(file);
+        shown.push_str(&format!(" -f {}", file.display()));
+    }
+    for set in &options.helm_set {
+        command.arg("--set").arg(set);
+        shown.push_str(&format!(" --set {set}"));
+    }
+    for set in &options.helm_set_string {
+        command.arg("--set-string").arg(set);
+        shown.push_str(&format!(" --set-string {set}"));
+    }
+    match super::run(command, "helm", &format!("the chart {}", root.dir.display())) {
+        Ok(text) => Ok(Render {
+            source: Source { name: shown.into(), text: text.into() },
+            root: root.clone(),
+            values,
+            alternative,
+            mapping: Mapping::Helm,
+        }),
+        Err(message) => {
+            let at = blamed_template(&message, &root.dir);
+            Err(RenderError { root: root.marker(), message: format!("{shown}: {message}"), at })
         }
     }
 }
@@ -133,7 +141,9 @@ pub(super) fn place(
     related: &mut Vec<Related>,
 ) -> Option<(Location, bool)> {
     let (source, start, lines) = document_at(&render.source.text, at.line)?;
-    let (file, charts) = template_file(&render.root.dir, source, files)?;
+    let Some((file, charts)) = template_file(&render.root.dir, source, files) else {
+        return packed_dependency(&render.root.dir, source, files);
+    };
     let text = files.text(&file)?;
     let index = at.line.checked_sub(1 + start)?;
     let template_line = super::align::align(&text, &lines).get(index).copied().flatten();
@@ -148,6 +158,23 @@ pub(super) fn place(
         related.push(Related { location, message: format!("the value .Values.{}", reference.join(".")) });
     }
     Some((Location { file: file.display().to_string(), line: template_line + 1, column }, true))
+}
+
+/// A template of a subchart packed as an archive (`charts/redis-17.0.0.tgz`) cannot be shown: the
+/// finding goes to the dependency's entry in the chart's Chart.yaml, where its version and
+/// values are chosen.
+fn packed_dependency(chart_dir: &Path, source: &str, files: &mut FileCache) -> Option<(Location, bool)> {
+    let name = source.split('/').nth(2).filter(|_| source.split('/').nth(1) == Some("charts"))?;
+    let chart = chart_dir.join("Chart.yaml");
+    let docs = files.documents(&chart)?;
+    let root = docs.first()?.as_ref()?;
+    let at = match root.get("dependencies").map(|e| &e.value.kind) {
+        Some(yaml::NodeKind::Sequence(entries)) => {
+            entries.iter().find(|d| super::string_field(d, "name") == Some(name)).map(|d| d.position)
+        }
+        _ => None,
+    };
+    Some((super::location_in(&chart, at.unwrap_or(Position { line: 1, column: 1 })), false))
 }
 
 /// The first `.Values.a.b` a template line reads, as its keys.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use gatehouse_engine::yaml::{self, Limits, Node, NodeKind};
 
-use super::{FileCache, Mapping, Render, RenderError, Renders, Root, normalize};
+use super::{FileCache, Mapping, Render, RenderError, Root, normalize};
 use crate::documents::Source;
 use crate::report::Location;
 
@@ -96,23 +96,24 @@ fn build(dir: &Path, what: &str) -> Result<(String, String), String> {
     }
 }
 
-pub(super) fn render(root: &Root, limits: &Limits, out: &mut Renders) {
+pub(super) fn render(root: &Root, limits: &Limits) -> Result<Render, RenderError> {
     let what = format!("the kustomization {}", root.dir.display());
-    let (text, command) = match build(&root.dir, &what) {
-        Ok(done) => done,
-        Err(message) => return out.errors.push(RenderError { root: root.marker(), message, at: None }),
-    };
+    let (built, with_origins) = std::thread::scope(|scope| {
+        let with_origins = scope.spawn(|| origins(&root.dir, &what, limits));
+        (build(&root.dir, &what), with_origins.join().ok().flatten())
+    });
+    let (text, command) = built.map_err(|message| RenderError { root: root.marker(), message, at: None })?;
     // Without origins, findings point at the rendered output: still judged, less precisely.
-    let origins = origins(&root.dir, &what, limits).unwrap_or_default();
+    let origins = with_origins.unwrap_or_default();
     let documents = yaml::parse_documents(&text, limits).map(|d| d.len()).unwrap_or(0);
     let origins = if origins.len() == documents { origins } else { vec![None; documents] };
-    out.renders.push(Render {
+    Ok(Render {
         source: Source { name: command.into(), text: text.into() },
         root: root.clone(),
         values: Vec::new(),
         alternative: false,
         mapping: Mapping::Kustomize(origins),
-    });
+    })
 }
 
 /// Renders `dir` through a kustomization that asks for origin annotations, and reads them.
@@ -321,36 +322,31 @@ mod tests {
         assert_eq!(relative_path(Path::new("/work/a"), Path::new("/work/a/b")), PathBuf::from("b"));
     }
 
+    fn node(text: &str) -> Node {
+        yaml::parse_documents(text, &Limits::default()).expect("parses").remove(0).root.expect("a document")
+    }
+
     #[test]
     fn merge_patch_items_are_matched_by_name() {
-        let patch = yaml::parse_documents(
+        let patch = node(
             "spec:\n  template:\n    spec:\n      containers:\n      - name: sidecar\n        image: b\n      - name: api\n        securityContext:\n          privileged: true\n",
-            &Limits::default(),
-        )
-        .expect("parses")
-        .remove(0)
-        .root
-        .expect("a document");
-        let object: regorus::Value = serde_json::from_str::<serde_json::Value>(
+        );
+        let object = regorus::Value::from_json_str(
             r#"{"spec":{"template":{"spec":{"containers":[{"name":"api","securityContext":{"privileged":true}},{"name":"sidecar"}]}}}}"#,
         )
-        .map(|v| regorus::Value::from_json_str(&v.to_string()).expect("value"))
-        .expect("json");
+        .expect("JSON");
         let at = in_merge_patch(&patch, &object, "/spec/template/spec/containers/0/securityContext/privileged");
         assert_eq!(at.map(|p| p.line), Some(9));
         assert_eq!(in_merge_patch(&patch, &object, "/spec/template/spec/containers/0/readinessProbe"), None);
+        // A mapping is merged into the base's, so the patch does not own it.
+        assert_eq!(in_merge_patch(&patch, &object, "/spec/template/spec/containers/0/securityContext"), None);
     }
 
     #[test]
     fn json_patches_cover_the_fields_below_what_they_write() {
-        let patch = yaml::parse_documents(
+        let patch = node(
             "- op: replace\n  path: /spec/replicas\n  value: 1\n- op: add\n  path: /spec/template/spec/hostNetwork\n  value: true\n",
-            &Limits::default(),
-        )
-        .expect("parses")
-        .remove(0)
-        .root
-        .expect("a document");
+        );
         assert_eq!(in_json_patch(&patch, "/spec/template/spec/hostNetwork").map(|p| p.line), Some(4));
         assert_eq!(in_json_patch(&patch, "/spec/template/spec/containers"), None);
     }

@@ -168,20 +168,69 @@ pub struct Renders {
     pub not_rendered: Vec<NotRendered>,
 }
 
-/// Renders every root, each values set of a chart on its own.
-pub fn render_all(roots: &[Root], options: &RenderOptions, scan_namespace: &str, limits: &Limits) -> Renders {
+/// One run of a renderer.
+enum Job<'a> {
+    Helm { root: &'a Root, values: Vec<PathBuf>, alternative: bool },
+    Kustomize(&'a Root),
+}
+
+/// Renders every root, each values set of a chart on its own, `threads` renders at a time (a
+/// render is mostly waiting for its process).
+pub fn render_all(
+    roots: &[Root],
+    options: &RenderOptions,
+    scan_namespace: &str,
+    limits: &Limits,
+    threads: usize,
+) -> Renders {
     let mut out = Renders::default();
     let called = kustomize::called_bases(roots, limits);
+    let mut jobs = Vec::new();
     for root in roots {
         match root.renderer {
-            Renderer::Helm => helm::render(root, options, scan_namespace, &mut out),
+            Renderer::Helm => match helm::variants(root, options) {
+                Ok(variants) => {
+                    let alternative = variants.len() > 1;
+                    jobs.extend(variants.into_iter().map(|values| Job::Helm { root, values, alternative }));
+                }
+                Err(not_rendered) => out.not_rendered.push(not_rendered),
+            },
             Renderer::Kustomize => match called.get(&root.dir) {
                 Some(by) => out.not_rendered.push(NotRendered {
                     root: root.dir.clone(),
                     reason: format!("a Kustomize base: judged as rendered by {}", by.display()),
                 }),
-                None => kustomize::render(root, limits, &mut out),
+                None => jobs.push(Job::Kustomize(root)),
             },
+        }
+    }
+    let run = |job: &Job| match job {
+        Job::Helm { root, values, alternative } => {
+            helm::render(root, values.clone(), *alternative, options, scan_namespace)
+        }
+        Job::Kustomize(root) => kustomize::render(root, limits),
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<Render, RenderError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, jobs.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break done };
+                        done.push((i, run(job)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    for (_, result) in results {
+        match result {
+            Ok(render) => out.renders.push(render),
+            Err(error) => out.errors.push(error),
         }
     }
     out
