@@ -24,7 +24,7 @@ pub fn load(path: &Path) -> Result<HashSet<String>, String> {
         .map(|f| {
             let r = &f["resource"];
             let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-            format!(
+            let mut key = format!(
                 "{}|{}|{}|{}|{}|{}",
                 s(&f["policy"]),
                 s(&r["apiVersion"]),
@@ -32,7 +32,14 @@ pub fn load(path: &Path) -> Result<HashSet<String>, String> {
                 s(&r["namespace"]),
                 s(&r["name"]),
                 s(&f["path"])
-            )
+            );
+            // As Finding::key: a rendered finding is also keyed by its chart and values.
+            let rendered = &f["rendered"];
+            if rendered.is_object() {
+                let values: Vec<String> = rendered["values"].as_array().into_iter().flatten().map(s).collect();
+                key.push_str(&format!("|{}|{}", s(&rendered["root"]), values.join(",")));
+            }
+            key
         })
         .collect())
 }

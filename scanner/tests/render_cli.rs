@@ -355,3 +355,23 @@ fn a_finding_in_a_packed_subchart_points_at_its_dependency_entry() {
     assert_eq!(f["location"]["line"], 8, "the `- name: cache` dependency");
     assert_eq!(f["exact"], false);
 }
+
+#[test]
+fn a_baseline_of_rendered_findings_keys_them_by_chart_and_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline = dir.path().join("baseline.json");
+    let minimal = format!("{SHOP}/ci/minimal-values.yaml");
+    let out = policy_scan(
+        &["scan", "--format", &format!("json={}", baseline.display()), SHOP, "--helm-values", &minimal],
+        &path_with_helm(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let baseline = baseline.display().to_string();
+    let (code, again) = json_report(&[SHOP, "--helm-values", &minimal, "--baseline", &baseline], &path_with_helm());
+    assert_eq!((code, &again["findings"]), (0, &serde_json::json!([])), "{again:#}");
+    // The same chart with other values is another render: its findings are new.
+    let ha = format!("{SHOP}/ci/ha-values.yaml");
+    let (code, other) = json_report(&[SHOP, "--helm-values", &ha, "--baseline", &baseline], &path_with_helm());
+    assert_eq!(code, 1);
+    assert_eq!(other["summary"]["baselined"], 0);
+}
