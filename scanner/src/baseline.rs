@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::report::Report;
+use crate::report::{Report, finding_key};
 
 /// The keys of the findings of a previous `--format json` report.
 pub fn load(path: &Path) -> Result<HashSet<String>, String> {
@@ -24,22 +24,15 @@ pub fn load(path: &Path) -> Result<HashSet<String>, String> {
         .map(|f| {
             let r = &f["resource"];
             let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-            let mut key = format!(
-                "{}|{}|{}|{}|{}|{}",
-                s(&f["policy"]),
-                s(&r["apiVersion"]),
-                s(&r["kind"]),
-                s(&r["namespace"]),
-                s(&r["name"]),
-                s(&f["path"])
-            );
-            // As Finding::key: a rendered finding is also keyed by its chart and values.
+            let parts = [&f["policy"], &r["apiVersion"], &r["kind"], &r["namespace"], &r["name"], &f["path"]].map(s);
             let rendered = &f["rendered"];
-            if rendered.is_object() {
-                let values: Vec<String> = rendered["values"].as_array().into_iter().flatten().map(s).collect();
-                key.push_str(&format!("|{}|{}", s(&rendered["root"]), values.join(",")));
-            }
-            key
+            let render = rendered.is_object().then(|| {
+                (
+                    rendered["root"].as_str().unwrap_or(""),
+                    rendered["values"].as_array().into_iter().flatten().map(s).collect(),
+                )
+            });
+            finding_key(parts.each_ref().map(String::as_str), render)
         })
         .collect())
 }

@@ -90,6 +90,16 @@ pub struct Finding {
     pub rendered: Option<crate::render::Rendered>,
 }
 
+/// [`Finding::key`] from its parts: policy, apiVersion, kind, namespace, name, path, and for a
+/// rendered finding its chart and values (the same object of two renders is two findings).
+pub fn finding_key(parts: [&str; 6], render: Option<(&str, Vec<String>)>) -> String {
+    let mut key = parts.join("|");
+    if let Some((root, values)) = render {
+        key.push_str(&format!("|{root}|{}", values.join(",")));
+    }
+    key
+}
+
 /// A resource as reports name it: with the render it comes from, when it is rendered.
 fn subject(resource: &Resource, rendered: Option<&crate::render::Rendered>) -> String {
     match rendered {
@@ -115,20 +125,11 @@ impl Finding {
     /// What identifies a finding across runs, for baselines and fingerprints.
     pub fn key(&self) -> String {
         let r = &self.resource;
-        let mut key = format!(
-            "{}|{}|{}|{}|{}|{}",
-            self.policy,
-            r.api_version,
-            r.kind,
-            r.namespace.as_deref().unwrap_or(""),
-            r.name,
-            self.path
-        );
-        // The same object of two renders of a chart (two values files) is two findings.
-        if let Some(rendered) = &self.rendered {
-            key.push_str(&format!("|{}|{}", rendered.root, rendered.values.join(",")));
-        }
-        key
+        let render = self.rendered.as_ref().map(|r| (r.root.as_str(), r.values.clone()));
+        finding_key(
+            [&self.policy, &r.api_version, &r.kind, r.namespace.as_deref().unwrap_or(""), &r.name, &self.path],
+            render,
+        )
     }
 }
 
