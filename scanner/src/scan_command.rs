@@ -18,7 +18,7 @@ pub struct ScanArgs {
     #[arg(required = true)]
     paths: Vec<String>,
     /// The policy bundle directory.
-    #[arg(long, default_value = "policies")]
+    #[arg(long, env = "GATEHOUSE_BUNDLE", default_value = "policies")]
     bundle: PathBuf,
     /// Configuration file with per-policy parameters and enforcement.
     #[arg(long)]
