@@ -41,7 +41,10 @@ deleting if input.review.operation == "DELETE"
 
 deleting if input.review.object.metadata.deletionTimestamp
 
-template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
+# Kinds whose pod template is at spec.template. An Argo Rollout is one too, unless it takes its
+# template from a Deployment (spec.workloadRef): then it has no spec.template, and the
+# Deployment is judged instead.
+template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController", "Rollout"}
 
 # Kinds that run pods, each keeping its pod spec at its own place.
 workload_kinds := template_kinds | {"Pod", "CronJob"}

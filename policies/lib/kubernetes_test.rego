@@ -11,6 +11,12 @@ test_pod_spec_of_every_workload_kind if {
 	k8s.pod_spec == {"containers": []} with input as review("Job", {"spec": {"template": {"spec": {"containers": []}}}})
 }
 
+test_an_argo_rollout_is_judged_by_its_own_template_unless_it_borrows_a_deployments if {
+	k8s.pod_spec_path == "/spec/template/spec" with input as review("Rollout", {"spec": {"template": {"spec": {}}}})
+	k8s.pod_labels == {"app": "web"} with input as review("Rollout", {"spec": {"template": {"metadata": {"labels": {"app": "web"}}}}})
+	not k8s.pod_spec with input as review("Rollout", {"spec": {"workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}})
+}
+
 test_namespace_prefers_the_review_then_the_object_then_default if {
 	k8s.namespace == "shop" with input as review("Pod", {"metadata": {"namespace": "other"}})
 	k8s.namespace == "other" with input as {"review": {"kind": {"kind": "Pod"}, "object": {"metadata": {"namespace": "other"}}}}

@@ -257,7 +257,54 @@ def check_prometheus_rule(obj: dict) -> list[str]:
 
 
 # (apiVersion, kind) -> structural check. Keep it small and explicit.
+def check_rollout(obj: dict) -> list[str]:
+    """An Argo Rollout: its pod template validated strictly as a Deployment's would be, and a
+    canary strategy with steps, maxUnavailable 0 and an analysis."""
+    p: list[str] = []
+    _check_top(obj, p)
+    _check_metadata(obj, p, namespaced=True)
+    spec = _spec(obj, p)
+    as_deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": obj.get("metadata", {}),
+        "spec": {k: v for k, v in spec.items() if k in ("replicas", "selector", "template", "revisionHistoryLimit")},
+    }
+    try:
+        kubernetes_validate.validate(as_deployment, KUBE_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as e:
+        p.append(f"the pod template is not valid: {e.message} at {'/'.join(map(str, e.path))}")
+    unknown = set(spec) - {"replicas", "selector", "template", "revisionHistoryLimit", "strategy", "minReadySeconds",
+                           "progressDeadlineSeconds", "workloadRef"}
+    _require(not unknown, f"unexpected spec fields {sorted(unknown)}", p)
+    canary = (spec.get("strategy") or {}).get("canary")
+    _require(isinstance(canary, dict), "spec.strategy.canary is missing", p)
+    if isinstance(canary, dict):
+        _require(canary.get("maxUnavailable") == 0, "canary.maxUnavailable is not 0", p)
+        _require(isinstance(canary.get("steps"), list) and canary["steps"], "canary.steps is empty", p)
+        templates = ((canary.get("analysis") or {}).get("templates")) or []
+        _require(bool(templates) and all(_is_str(t.get("templateName")) for t in templates), "canary.analysis names no template", p)
+    return p
+
+
+def check_analysis_template(obj: dict) -> list[str]:
+    p: list[str] = []
+    _check_top(obj, p)
+    _check_metadata(obj, p, namespaced=True)
+    metrics = _spec(obj, p).get("metrics")
+    _require(isinstance(metrics, list) and metrics, "spec.metrics is empty", p)
+    for i, m in enumerate(metrics if isinstance(metrics, list) else []):
+        where = f"metrics[{i}]"
+        _require(_is_str(m.get("name")) and _is_str(m.get("successCondition")), f"{where} needs a name and a successCondition", p)
+        prom = (m.get("provider") or {}).get("prometheus") or {}
+        _require(_is_str(prom.get("address")) and _is_str(prom.get("query")), f"{where}.provider.prometheus needs address and query", p)
+        query = str(prom.get("query", ""))
+        _require(query.count("(") == query.count(")") and query.count("{") == query.count("}"), f"{where}.query has unbalanced brackets", p)
+        _require("gatehouse_admission_" in query, f"{where}.query reads none of the webhook's metrics", p)
+    return p
+
+
 CRD_CHECKS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
+    ("argoproj.io/v1alpha1", "Rollout"): check_rollout,
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): check_analysis_template,
     ("cert-manager.io/v1", "Certificate"): check_certificate,
     ("cert-manager.io/v1", "Issuer"): check_issuer,
     ("cert-manager.io/v1", "ClusterIssuer"): check_issuer,

@@ -40,7 +40,9 @@ def expect(cond: bool, msg: str) -> None:
 
 
 def one(render: Render, kind: str, name_suffix: str = "") -> Obj:
-    found = [o for o in render.objects if o.kind == kind and o.name.endswith(name_suffix)]
+    # The workload is a Deployment, or the Argo Rollout that takes its place (rollout.enabled).
+    kinds = {"Deployment", "Rollout"} if kind == "Deployment" else {kind}
+    found = [o for o in render.objects if o.kind in kinds and o.name.endswith(name_suffix)]
     expect(len(found) == 1, f"{render.values_name}: expected one {kind}{' *' + name_suffix if name_suffix else ''}, "
                             f"found {[o.name for o in found]}")
     return found[0]
@@ -574,6 +576,28 @@ def run(h: Harness) -> None:
         cidrs = [p["ipBlock"]["cidr"] for rule in ha_np.data["spec"]["ingress"] for p in rule.get("from", [])]
         expect(cidrs == ["10.0.0.0/24", "172.16.0.10/32"], f"ci/ha-values.yaml API server ingress from {cidrs}")
     h.check("Deployment, HPA and NetworkPolicies have the shape the chart promises", workload_shape)
+
+    # -- rollout.enabled: an Argo Rollout with the Deployment's pods, a canary analysed on the
+    # webhook's own metrics, the HPA scaling the Rollout.
+    def rollout() -> None:
+        r = renders.get("ci/rollout-values.yaml") or fail("ci/rollout-values.yaml did not render")
+        expect(not [o for o in r.objects if o.kind == "Deployment"], "rollout.enabled still renders a Deployment")
+        ro = [o for o in r.objects if o.kind == "Rollout"]
+        expect(len(ro) == 1, f"expected one Rollout, found {[o.name for o in ro]}")
+        spec = ro[0].data["spec"]
+        dep = one(default, "Deployment").data["spec"]
+        expect(spec["template"]["spec"]["containers"] == dep["template"]["spec"]["containers"],
+               "the Rollout's containers differ from the Deployment's")
+        canary = spec["strategy"]["canary"]
+        template = canary["analysis"]["templates"][0]["templateName"]
+        analysis = one(r, "AnalysisTemplate").data
+        expect(analysis["metadata"]["name"] == template, f"the canary names analysis {template}, the chart made {analysis['metadata']['name']}")
+        queries = " ".join(m["provider"]["prometheus"]["query"] for m in analysis["spec"]["metrics"])
+        expect("gatehouse_admission_requests_total" in queries and "gatehouse_admission_duration_seconds_bucket" in queries,
+               "the analysis does not read the webhook's error and latency metrics")
+        target = one(r, "HorizontalPodAutoscaler").data["spec"]["scaleTargetRef"]
+        expect(target == {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": ro[0].name}, f"the HPA scales {target}")
+    h.check("rollout.enabled: a Rollout canary analysed on the webhook's metrics", rollout)
 
     # -- monitoring: ServiceMonitor over HTTPS with the CA, alerts on real metric names.
     def monitoring() -> None:
