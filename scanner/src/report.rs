@@ -82,6 +82,10 @@ pub struct Finding {
     pub resource: Resource,
     /// Shared by every finding of the policy: a large scan holds many.
     pub remediation: std::sync::Arc<str>,
+    /// The guideline bullet the policy enforces (from its metadata), so that a report groups
+    /// findings by guideline section without the bundle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<std::sync::Arc<gatehouse_engine::metadata::Guideline>>,
     /// Set when a waiver covers the finding: it is reported, and does not fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,

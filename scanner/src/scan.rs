@@ -352,6 +352,7 @@ fn add_terraform_decision(
     for v in decision.violations {
         let (location, exact) = item.locate(locator, texts, &v.path);
         let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
+        let guideline = shared.guidelines.get(v.policy.as_str()).cloned();
         report.findings.push(Finding {
             policy: v.policy,
             severity: v.severity,
@@ -362,6 +363,7 @@ fn add_terraform_decision(
             exact,
             resource: resource.clone(),
             remediation,
+            guideline,
             suppressed: None,
             rendered: None,
         });
@@ -390,6 +392,7 @@ fn resource_of(review: &Review) -> Resource {
 struct PolicyTexts {
     ids: Vec<Arc<str>>,
     remediations: std::collections::HashMap<String, Arc<str>>,
+    guidelines: std::collections::HashMap<String, Arc<gatehouse_engine::metadata::Guideline>>,
 }
 
 impl PolicyTexts {
@@ -400,6 +403,11 @@ impl PolicyTexts {
                 .policies()
                 .iter()
                 .map(|p| (p.id().to_string(), Arc::from(p.metadata.remediation.as_str())))
+                .collect(),
+            guidelines: bundle
+                .policies()
+                .iter()
+                .map(|p| (p.id().to_string(), Arc::new(p.metadata.guideline.clone())))
                 .collect(),
         }
     }
@@ -430,6 +438,7 @@ fn add_decision(
     for v in decision.violations {
         let placed = locate(&v.path);
         let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
+        let guideline = shared.guidelines.get(v.policy.as_str()).cloned();
         report.findings.push(Finding {
             policy: v.policy,
             severity: v.severity,
@@ -440,6 +449,7 @@ fn add_decision(
             exact: placed.exact,
             resource: resource.clone(),
             remediation,
+            guideline,
             suppressed: None,
             rendered: placed.rendered,
         });
