@@ -223,6 +223,27 @@ pub fn from_annotation(
     if problems.is_empty() { Ok(waivers) } else { Err(Diagnostics(problems)) }
 }
 
+/// The policies an object waives for itself today, through its annotation, as the webhook and
+/// the audit read it: an annotation that does not read waives nothing (the violations stand),
+/// and the second value says why.
+pub fn in_force_on(review: &crate::Review, known: &dyn Fn(&str) -> bool, today: Date) -> (Vec<String>, Option<String>) {
+    let Some(value) = review.object_field(ANNOTATION_POINTER) else { return (Vec::new(), None) };
+    let Ok(text) = value.as_string() else {
+        return (Vec::new(), Some(format!("annotation {ANNOTATION} must be a string; it waives nothing")));
+    };
+    let here = Position { line: 1, column: 1 };
+    match from_annotation(text, Path::new("annotation"), here, known) {
+        Ok(list) => (list.into_iter().filter(|w| w.waiver.expires >= today).map(|w| w.waiver.policy).collect(), None),
+        Err(e) => (
+            Vec::new(),
+            Some(format!(
+                "{}; it waives nothing",
+                e.0.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; ")
+            )),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

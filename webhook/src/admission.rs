@@ -164,26 +164,6 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
     }
 }
 
-/// The waivers the object carries for itself, in force today. An annotation that does not read
-/// waives nothing (the violations stand) and says why in a warning.
-fn object_waivers(review: &Review, known: &dyn Fn(&str) -> bool, today: Date) -> (Vec<String>, Option<String>) {
-    let Some(value) = review.object_field(waivers::ANNOTATION_POINTER) else { return (Vec::new(), None) };
-    let Ok(text) = value.as_string() else {
-        return (Vec::new(), Some(format!("annotation {} must be a string; it waives nothing", waivers::ANNOTATION)));
-    };
-    let here = gatehouse_engine::yaml::Position { line: 1, column: 1 };
-    match waivers::from_annotation(text, std::path::Path::new("annotation"), here, known) {
-        Ok(list) => (list.into_iter().filter(|w| w.waiver.expires >= today).map(|w| w.waiver.policy).collect(), None),
-        Err(e) => (
-            Vec::new(),
-            Some(format!(
-                "{}; it waives nothing",
-                e.0.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; ")
-            )),
-        ),
-    }
-}
-
 fn describe(v: &Violation) -> String {
     let field = if v.path.is_empty() { String::new() } else { format!(" (at {})", v.path) };
     format!("[{}] {}{field}", v.policy, v.message)
@@ -205,7 +185,7 @@ pub fn decide(
     };
     let bundle = evaluator.bundle().clone();
     let known = |id: &str| bundle.policy(id).is_some();
-    let (waived, waiver_problem) = object_waivers(review, &known, today);
+    let (waived, waiver_problem) = waivers::in_force_on(review, &known, today);
     let mut warnings: Vec<String> = waiver_problem.into_iter().map(|w| format!("gatehouse: {w}")).collect();
     if !decision.errors.is_empty() {
         let message = decision.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");

@@ -1,0 +1,94 @@
+//! What the audit lists: every kind an enabled validating policy targets, every kind a policy
+//! reads from its inventory, and Namespaces (their labels select the configuration's namespace
+//! overrides), resolved through API discovery to the version the cluster prefers.
+
+use std::collections::BTreeSet;
+
+use gatehouse_engine::{Bundle, Mode};
+use kube::Client;
+use kube::discovery::{ApiResource, Discovery, Scope, verbs};
+
+/// A kind the audit lists, as discovery resolved it.
+#[derive(Debug, Clone)]
+pub struct AuditKind {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+    /// False for a kind listed only for the inventory (no policy judges it).
+    pub judged: bool,
+}
+
+impl AuditKind {
+    /// `Deployment (apps/v1)`, as the logs and errors name a kind.
+    pub fn describe(&self) -> String {
+        format!("{} ({})", self.resource.kind, self.resource.api_version)
+    }
+}
+
+/// The (group, kind) pairs to list, and which of them are judged. A `"*"` target cannot be
+/// listed (the audit would have to list every kind of the cluster): it is returned apart, so
+/// the caller can say that those policies are audited only on the kinds other policies list.
+pub fn wanted(bundle: &Bundle) -> (BTreeSet<(String, String, bool)>, Vec<String>) {
+    let mut judged: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut read: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut wildcard = Vec::new();
+    for policy in bundle.enabled_policies() {
+        let metadata = &policy.metadata;
+        if metadata.mode != Mode::Validate || metadata.targets.iter().all(|t| t.kinds.is_empty()) {
+            continue;
+        }
+        for target in &metadata.targets {
+            for group in &target.api_groups {
+                for kind in &target.kinds {
+                    if group == "*" || kind == "*" {
+                        wildcard.push(metadata.id.clone());
+                    } else {
+                        judged.insert((group.clone(), kind.clone()));
+                    }
+                }
+            }
+        }
+        for target in &metadata.inventory {
+            for group in &target.api_groups {
+                for kind in &target.kinds {
+                    read.insert((group.clone(), kind.clone()));
+                }
+            }
+        }
+    }
+    read.insert((String::new(), "Namespace".into()));
+    wildcard.sort();
+    wildcard.dedup();
+    let mut all: BTreeSet<(String, String, bool)> = judged.iter().map(|(g, k)| (g.clone(), k.clone(), true)).collect();
+    all.extend(read.into_iter().filter(|gk| !judged.contains(gk)).map(|(g, k)| (g, k, false)));
+    (all, wildcard)
+}
+
+/// The kinds resolved, and those the cluster does not serve or does not let be listed (a CRD
+/// that is not installed): named, never silently dropped.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub kinds: Vec<AuditKind>,
+    pub not_served: Vec<String>,
+    /// Policies targeting `"*"`, which the audit cannot list for.
+    pub wildcard_policies: Vec<String>,
+}
+
+pub async fn resolve_kinds(client: Client, bundle: &Bundle) -> Result<Resolved, kube::Error> {
+    let (wanted, wildcard_policies) = wanted(bundle);
+    let groups: BTreeSet<&str> = wanted.iter().map(|(g, _, _)| g.as_str()).collect();
+    let groups: Vec<&str> = groups.into_iter().collect();
+    let discovery = Discovery::new(client).filter(&groups).run().await?;
+    let mut resolved = Resolved { wildcard_policies, ..Resolved::default() };
+    for (group, kind, judged) in wanted {
+        let name = if group.is_empty() { kind.clone() } else { format!("{kind}.{group}") };
+        match discovery.get(&group).and_then(|g| g.recommended_kind(&kind)) {
+            Some((resource, capabilities)) if capabilities.supports_operation(verbs::LIST) => {
+                let namespaced = capabilities.scope == Scope::Namespaced;
+                resolved.kinds.push(AuditKind { resource, namespaced, judged });
+            }
+            Some(_) => resolved.not_served.push(format!("{name} (the cluster does not list it)")),
+            None => resolved.not_served.push(name),
+        }
+    }
+    Ok(resolved)
+}
