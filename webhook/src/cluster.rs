@@ -308,6 +308,79 @@ subjects:
     )
 }
 
+/// The audit's access: `list` on every kind it lists (what the policies target and read),
+/// writing its reports, and its Lease in the webhook's namespace.
+pub fn audit_rbac(bundle: &Bundle, format: gatehouse_audit::ReportFormat, namespace: &str) -> String {
+    let (kinds, _) = gatehouse_audit::kinds::wanted(bundle);
+    let mut rules = String::new();
+    for (group, kind, _) in &kinds {
+        rules.push_str(&format!(
+            "  - apiGroups: [\"{group}\"]\n    resources: [\"{}\"]\n    verbs: [\"list\"]\n",
+            plural(kind)
+        ));
+    }
+    let group = format.api_version().split('/').next().unwrap_or_default();
+    rules.push_str(&format!(
+        "  - apiGroups: [\"{group}\"]\n    resources: [\"{}\", \"{}\"]\n    verbs: [\"get\", \"list\", \"create\", \"patch\", \"delete\"]\n",
+        format.plural(true),
+        format.plural(false)
+    ));
+    format!(
+        "---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: gatehouse-webhook-audit
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+rules:
+{rules}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: gatehouse-webhook-audit
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: gatehouse-webhook-audit
+subjects:
+  - kind: ServiceAccount
+    name: gatehouse-webhook
+    namespace: {namespace}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: gatehouse-webhook-audit-lease
+  namespace: {namespace}
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+rules:
+  - apiGroups: [\"coordination.k8s.io\"]
+    resources: [\"leases\"]
+    verbs: [\"get\", \"create\", \"update\"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: gatehouse-webhook-audit-lease
+  namespace: {namespace}
+  labels:
+    app.kubernetes.io/name: gatehouse-webhook
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: gatehouse-webhook-audit-lease
+subjects:
+  - kind: ServiceAccount
+    name: gatehouse-webhook
+    namespace: {namespace}
+"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! `policy-webhook`: admission over the Gatehouse engine, as a library the binary drives.
 
 pub mod admission;
+pub mod background_audit;
 pub mod cluster;
 pub mod dev;
 pub mod generation;

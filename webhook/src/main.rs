@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use gatehouse_engine::Inventory;
 use policy_webhook::admission::Safety;
+use policy_webhook::background_audit::{self, AuditSettings};
 use policy_webhook::cluster::{ClusterInventory, kinds_needed, policies_reading_inventory};
 use policy_webhook::generation::{self, BundleSource, InventorySource, InventoryState, Live, Reloader};
 use policy_webhook::server::{AppState, router};
@@ -76,9 +77,31 @@ struct Cli {
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
     /// Print the read-only ClusterRole and ClusterRoleBinding the inventory needs for this
-    /// bundle (service account `gatehouse-webhook` in --namespace), and exit.
+    /// bundle (service account `gatehouse-webhook` in --namespace), and exit; with
+    /// --audit-interval above 0, the audit's access too.
     #[arg(long)]
     print_rbac: bool,
+    /// Audit what already runs every N seconds on the replica that holds the audit Lease, and
+    /// publish policy reports (0: no audit).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    audit_interval: u64,
+    /// The reports' API: OpenReports (openreports.io/v1alpha1 Report and ClusterReport) or
+    /// policyreport (wgpolicyk8s.io/v1alpha2 PolicyReport and ClusterPolicyReport).
+    #[arg(long, default_value = "openreports")]
+    audit_report_format: gatehouse_audit::ReportFormat,
+    /// Results kept in one report (the summary counts them all); the most severe are kept.
+    #[arg(long, default_value_t = 1000)]
+    audit_max_results: usize,
+    /// Objects per page when the audit lists a kind.
+    #[arg(long, default_value_t = 500)]
+    audit_page_size: u32,
+    /// Namespaces named in the audit's violation metrics (the most violating); the others are
+    /// summed under namespace="_other".
+    #[arg(long, default_value_t = 50)]
+    audit_metric_namespaces: usize,
+    /// This replica's identity in the audit Lease.
+    #[arg(long, env = "POD_NAME", default_value = "policy-webhook")]
+    pod_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -134,8 +157,15 @@ async fn run(cli: Cli) -> Result<()> {
     let bundle = source.load().map_err(|e| anyhow::anyhow!("{e}"))?;
     if cli.print_rbac {
         print!("{}", policy_webhook::cluster::rbac(&kinds_needed(&bundle), &cli.namespace));
+        if cli.audit_interval > 0 {
+            print!("{}", policy_webhook::cluster::audit_rbac(&bundle, cli.audit_report_format, &cli.namespace));
+        }
         return Ok(());
     }
+    if cli.audit_interval > 0 && cli.no_cluster {
+        anyhow::bail!("--audit-interval needs cluster access; it cannot be used with --no-cluster");
+    }
+    let mut audit_client = None;
     let (inventory, state): (Option<Arc<dyn InventorySource>>, InventoryState) = if cli.no_cluster {
         let without = policies_reading_inventory(&bundle);
         if !without.is_empty() {
@@ -150,6 +180,7 @@ async fn run(cli: Cli) -> Result<()> {
             "no cluster access (in-cluster service account or kubeconfig); run with --no-cluster to evaluate without an inventory",
         )?;
         let kinds = kinds_needed(&bundle);
+        audit_client = Some(client.clone());
         let cluster = ClusterInventory::start(client, &kinds).await?;
         let state = cluster.state();
         (Some(Arc::new(cluster)), state)
@@ -169,8 +200,32 @@ async fn run(cli: Cli) -> Result<()> {
     let reloader = reloader
         .spawn(Duration::from_millis(cli.reload_interval.max(100)), Arc::clone(&stop))
         .context("cannot start the reloader")?;
+    let audit = match audit_client.filter(|_| cli.audit_interval > 0) {
+        Some(client) => {
+            let settings = AuditSettings {
+                interval: Duration::from_secs(cli.audit_interval),
+                format: cli.audit_report_format,
+                limits: gatehouse_audit::ReportLimits { max_results: cli.audit_max_results, ..Default::default() },
+                list: gatehouse_audit::ListOptions { page_size: cli.audit_page_size.max(1), ..Default::default() },
+                exempt_namespaces: state.safety.exempt_namespaces.clone(),
+                lease_namespace: cli.namespace.clone(),
+                lease_name: "gatehouse-audit".into(),
+                identity: cli.pod_name.clone(),
+                lease_duration: Duration::from_secs(15),
+                metric_namespaces: cli.audit_metric_namespaces,
+                // One thread: the audit must not take the cores admission answers on.
+                threads: 1,
+            };
+            Some(tokio::spawn(background_audit::run(client, Arc::clone(&state), settings, Arc::clone(&stop))))
+        }
+        None => None,
+    };
     let served = serve(&cli, state, bundle.enabled_policies().count()).await;
     stop.store(true, Ordering::Relaxed);
+    if let Some(audit) = audit {
+        // Gives the lease up, unless it is in the middle of a list or a publish.
+        let _ = tokio::time::timeout(Duration::from_secs(5), audit).await;
+    }
     let _ = tokio::task::spawn_blocking(move || reloader.join()).await;
     served
 }

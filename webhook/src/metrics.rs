@@ -48,8 +48,31 @@ impl Histogram {
     }
 }
 
+/// What the metrics keep of the last audit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFigures {
+    pub objects: u64,
+    /// Violations by (policy, severity, namespace); namespaces beyond the bound are `_other`.
+    pub violations: BTreeMap<(String, String, String), u64>,
+    /// Violations of policies that do not deny today, by policy.
+    pub would_deny: BTreeMap<String, u64>,
+    pub errors: u64,
+    pub seconds: f64,
+    /// When it finished, in seconds since the epoch.
+    pub finished: f64,
+}
+
+#[derive(Debug, Default)]
+struct AuditState {
+    last: Option<AuditFigures>,
+    runs: u64,
+    failures: u64,
+    leading: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
+    audit: Mutex<AuditState>,
     requests: Mutex<BTreeMap<(&'static str, &'static str, String), u64>>,
     latency: Mutex<Histogram>,
     violations: Mutex<BTreeMap<(String, &'static str), u64>>,
@@ -72,6 +95,68 @@ impl Metrics {
     /// Counts one violation of a policy as it was enforced (deny, warn or audit).
     pub fn violation(&self, policy: &str, enforcement: &'static str) {
         *lock(&self.violations).entry((policy.to_string(), enforcement)).or_default() += 1;
+    }
+
+    pub fn audit_done(&self, figures: AuditFigures) {
+        let mut audit = lock(&self.audit);
+        audit.runs += 1;
+        audit.last = Some(figures);
+    }
+
+    pub fn audit_failed(&self) {
+        lock(&self.audit).failures += 1;
+    }
+
+    pub fn audit_leading(&self, leading: bool) {
+        lock(&self.audit).leading = leading;
+    }
+
+    fn render_audit(&self, out: &mut String) {
+        let audit = lock(&self.audit);
+        let _ = writeln!(
+            out,
+            "# HELP gatehouse_audit_runs_total Background audits completed and published.\n# TYPE gatehouse_audit_runs_total counter\ngatehouse_audit_runs_total {}",
+            audit.runs
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gatehouse_audit_failures_total Background audits that could not list, judge or publish.\n# TYPE gatehouse_audit_failures_total counter\ngatehouse_audit_failures_total {}",
+            audit.failures
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gatehouse_audit_leader 1 on the replica that holds the audit lease.\n# TYPE gatehouse_audit_leader gauge\ngatehouse_audit_leader {}",
+            u8::from(audit.leading)
+        );
+        let Some(last) = &audit.last else { return };
+        let gauges: [(&str, &str, f64); 4] = [
+            ("gatehouse_audit_objects", "Objects judged by the last audit.", last.objects as f64),
+            ("gatehouse_audit_errors", "Policies the last audit could not evaluate, by object.", last.errors as f64),
+            (
+                "gatehouse_audit_duration_seconds",
+                "How long the last audit took, listing and publishing included.",
+                last.seconds,
+            ),
+            ("gatehouse_audit_last_success_timestamp_seconds", "When the last audit finished.", last.finished),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        }
+        out.push_str("# HELP gatehouse_audit_violations Violations found by the last audit, by policy, severity and namespace (the most violating namespaces; the rest under _other).\n");
+        out.push_str("# TYPE gatehouse_audit_violations gauge\n");
+        for ((policy, severity, namespace), n) in &last.violations {
+            let _ = writeln!(
+                out,
+                "gatehouse_audit_violations{{policy=\"{}\",severity=\"{severity}\",namespace=\"{}\"}} {n}",
+                label(policy),
+                label(namespace)
+            );
+        }
+        out.push_str("# HELP gatehouse_audit_would_deny Violations the last audit found of policies in audit or warn: what switching each to deny would reject among running objects.\n");
+        out.push_str("# TYPE gatehouse_audit_would_deny gauge\n");
+        for (policy, n) in &last.would_deny {
+            let _ = writeln!(out, "gatehouse_audit_would_deny{{policy=\"{}\"}} {n}", label(policy));
+        }
     }
 
     pub fn policy_timings(&self, timings: &[PolicyTiming]) {
@@ -166,6 +251,7 @@ impl Metrics {
         for (name, kind, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         }
+        self.render_audit(&mut out);
         let synced = u8::from(reload.inventory_synced);
         let _ = writeln!(
             out,
