@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod catalog;
+pub mod cluster_audit;
 pub mod discover;
 pub mod documents;
 pub mod format;

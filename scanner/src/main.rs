@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit_command;
 mod catalog_command;
 mod scan_command;
 mod test_command;
@@ -21,6 +22,10 @@ enum Command {
     /// Scan Kubernetes manifests and Terraform (plans from `terraform show -json`, binary plans,
     /// directories of .tf files) with the bundle: files, directories, `-` for standard input.
     Scan(Box<scan_command::ScanArgs>),
+    /// Judge what runs in a cluster, through a kubeconfig, as the webhook's background audit
+    /// does: every kind the policies target, listed page by page, with the same report formats
+    /// as a scan (and the policy reports the audit publishes).
+    Audit(Box<audit_command::AuditArgs>),
     /// Print what a Terraform policy sees of a root module read statically: the plan-shaped JSON
     /// (`resource_changes`, `configuration`), with unknown values marked in `after_unknown`.
     ShowTerraform {
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan_command::run(*args),
+        Command::Audit(args) => audit_command::run(*args),
         Command::ShowTerraform { dir } => show_terraform(&dir),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
         Command::Policies { bundle, config, format } => catalog_command::policies(&bundle, config.as_deref(), format),

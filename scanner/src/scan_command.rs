@@ -79,20 +79,21 @@ pub struct ScanArgs {
     helm_namespace: Option<String>,
 }
 
-enum Output {
+pub(crate) enum Output {
     Stdout,
     File(PathBuf),
 }
 
-fn parse_formats(formats: &[String]) -> Result<Vec<(String, Output)>, String> {
+/// `FORMAT` or `FORMAT=FILE`, each of `known`.
+pub(crate) fn parse_formats(formats: &[String], known: &[&str]) -> Result<Vec<(String, Output)>, String> {
     let mut parsed = Vec::new();
     for f in formats {
         let (name, output) = match f.split_once('=') {
             Some((name, file)) => (name, Output::File(PathBuf::from(file))),
             None => (f.as_str(), Output::Stdout),
         };
-        if !matches!(name, "human" | "json" | "sarif" | "junit" | "github") {
-            return Err(format!("unknown format {name:?}: expected human, json, sarif, junit or github"));
+        if !known.contains(&name) {
+            return Err(format!("unknown format {name:?}: expected {}", known.join(", ")));
         }
         parsed.push((name.to_string(), output));
     }
@@ -103,7 +104,7 @@ fn parse_formats(formats: &[String]) -> Result<Vec<(String, Output)>, String> {
 }
 
 pub fn run(args: ScanArgs) -> ExitCode {
-    let formats = match parse_formats(&args.formats) {
+    let formats = match parse_formats(&args.formats, &REPORT_FORMATS) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -168,30 +169,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
     if let Some(known) = &known {
         policy_scan::baseline::apply(&mut report, known);
     }
-    let mut failed_output = false;
-    for (name, output) in formats {
-        let text = match name.as_str() {
-            "json" => format::json::render(&report),
-            "sarif" => format::sarif::render(&report, &bundle),
-            "junit" => format::junit::render(&report),
-            "github" => format::github::render(&report),
-            _ => {
-                let colour = matches!(output, Output::Stdout)
-                    && std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none();
-                format::human::render(&report, &sources, format::human::Style { colour, verbose: args.verbose })
-            }
-        };
-        match output {
-            Output::Stdout => print!("{text}"),
-            Output::File(path) => {
-                if let Err(e) = std::fs::write(&path, text) {
-                    eprintln!("error: cannot write {}: {e}", path.display());
-                    failed_output = true;
-                }
-            }
-        }
-    }
+    let failed_output = !write_outputs(&report, &bundle, &sources, formats, args.verbose);
     if report.summary.resources == 0 && !args.allow_empty {
         eprintln!(
             "error: nothing was scanned: no Kubernetes or Terraform resource in the given paths (--allow-empty accepts that)"
@@ -199,6 +177,51 @@ pub fn run(args: ScanArgs) -> ExitCode {
     }
     let code = report.exit_code(args.fail_on, args.allow_empty);
     ExitCode::from(if failed_output { EXIT_ERROR } else { code })
+}
+
+pub(crate) const REPORT_FORMATS: [&str; 5] = ["human", "json", "sarif", "junit", "github"];
+
+/// Writes each format of the report model; false when an output could not be written.
+pub(crate) fn write_outputs(
+    report: &policy_scan::report::Report,
+    bundle: &Bundle,
+    sources: &Sources,
+    formats: Vec<(String, Output)>,
+    verbose: bool,
+) -> bool {
+    let mut written = true;
+    for (name, output) in formats {
+        let text = match name.as_str() {
+            "json" => format::json::render(report),
+            "sarif" => format::sarif::render(report, bundle),
+            "junit" => format::junit::render(report),
+            "github" => format::github::render(report),
+            _ => {
+                let colour = matches!(output, Output::Stdout)
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none();
+                format::human::render(report, sources, format::human::Style { colour, verbose })
+            }
+        };
+        written &= write_output(&output, &text);
+    }
+    written
+}
+
+pub(crate) fn write_output(output: &Output, text: &str) -> bool {
+    match output {
+        Output::Stdout => {
+            print!("{text}");
+            true
+        }
+        Output::File(path) => match std::fs::write(path, text) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                false
+            }
+        },
+    }
 }
 
 /// The scan, plus the source texts the human format quotes.
