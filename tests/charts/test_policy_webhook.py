@@ -181,10 +181,10 @@ def pod_review(namespace: str) -> bytes:
     return json.dumps(review).encode()
 
 
-def parse_rbac_rules(text: str) -> list[dict]:
+def parse_rbac_rules(text: str, suffix: str = "-inventory") -> list[dict]:
     docs = [d for d in yaml.safe_load_all(text) if d]
-    roles = [d for d in docs if d.get("kind") == "ClusterRole"]
-    expect(len(roles) == 1, f"policy-webhook --print-rbac printed {len(roles)} ClusterRoles")
+    roles = [d for d in docs if d.get("kind") == "ClusterRole" and d["metadata"]["name"].endswith(suffix)]
+    expect(len(roles) == 1, f"policy-webhook --print-rbac printed {len(roles)} ClusterRoles named *{suffix}")
     return roles[0].get("rules") or []
 
 
@@ -373,7 +373,7 @@ def run(h: Harness) -> None:
     # -- ClusterRole rules are exactly what policy-webhook --print-rbac prints.
     def rbac_matches_binary() -> None:
         for r in renders.values():
-            role = one(r, "ClusterRole")
+            role = one(r, "ClusterRole", "-inventory")
             for rule in role.data["rules"]:
                 expect(set(rule["verbs"]) <= {"get", "list", "watch"}, f"{r.values_name}: ClusterRole rule {rule} grants more than get/list/watch")
             with tempfile.TemporaryDirectory() as tmp:
@@ -386,10 +386,31 @@ def run(h: Harness) -> None:
                 cmd = [str(h.policy_webhook), "--print-rbac", "--no-cluster", "--bundle", str(source), "--namespace", h.namespace]
                 if r.values.get("config"):
                     cmd += ["--config", str(config)]
-                want = parse_rbac_rules(run_tool(cmd, "policy-webhook --print-rbac"))
+                printed = run_tool(cmd, "policy-webhook --print-rbac")
+                want = parse_rbac_rules(printed)
+                audit = r.values.get("audit", {}).get("enabled", True) is not False
+                if audit:
+                    fmt = (r.values.get("audit") or {}).get("reportFormat", "openreports")
+                    audit_cmd = cmd + ["--audit-interval", "300", "--audit-report-format", fmt]
+                    want_audit = parse_rbac_rules(run_tool(audit_cmd, "policy-webhook --print-rbac --audit-interval"), "-audit")
             expect(role.data["rules"] == want, f"{r.values_name}: ClusterRole rules differ from `{' '.join(cmd)}`:\n"
                                                f"  chart:  {json.dumps(role.data['rules'])}\n  binary: {json.dumps(want)}")
-            binding = one(r, "ClusterRoleBinding")
+            if audit:
+                audit_role = one(r, "ClusterRole", "-audit")
+                expect(audit_role.data["rules"] == want_audit,
+                       f"{r.values_name}: the audit ClusterRole differs from `{' '.join(audit_cmd)}`:\n"
+                       f"  chart:  {json.dumps(audit_role.data['rules'])}\n  binary: {json.dumps(want_audit)}")
+                writes = [rule for rule in audit_role.data["rules"] if set(rule["verbs"]) - {"list"}]
+                expect(len(writes) == 1 and writes[0]["apiGroups"][0] in ("openreports.io", "wgpolicyk8s.io"),
+                       f"{r.values_name}: the audit may write only its reports: {writes}")
+                lease = one(r, "Role", "-audit-lease")
+                expect(lease.data["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}],
+                       f"{r.values_name}: the audit's Role grants {lease.data['rules']}")
+                args = one(r, "Deployment").data["spec"]["template"]["spec"]["containers"][0]["args"]
+                expect(any(a.startswith("--audit-interval=") for a in args), f"{r.values_name}: the webhook is not started with --audit-interval: {args}")
+            else:
+                expect(not [o for o in r.objects if o.name.endswith("-audit")], f"{r.values_name}: audit.enabled=false still renders audit RBAC")
+            binding = one(r, "ClusterRoleBinding", "-inventory")
             sa = one(r, "ServiceAccount")
             expect(binding.data["roleRef"]["name"] == role.name, f"{r.values_name}: the binding refers to {binding.data['roleRef']['name']}")
             expect(binding.data["subjects"] == [{"kind": "ServiceAccount", "name": sa.name, "namespace": h.namespace}],

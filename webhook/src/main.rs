@@ -163,7 +163,7 @@ async fn run(cli: Cli) -> Result<()> {
         return Ok(());
     }
     if cli.audit_interval > 0 && cli.no_cluster {
-        anyhow::bail!("--audit-interval needs cluster access; it cannot be used with --no-cluster");
+        tracing::warn!("--no-cluster: no background audit (--audit-interval needs cluster access)");
     }
     let mut audit_client = None;
     let (inventory, state): (Option<Arc<dyn InventorySource>>, InventoryState) = if cli.no_cluster {

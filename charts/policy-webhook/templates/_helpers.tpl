@@ -307,6 +307,39 @@ prints for the same bundle and configuration. JSON {"rules": [...]}.
 {{- end -}}
 
 {{/*
+The audit's rules: list on every kind an enabled validating policy targets (but "*") or reads
+from its inventory, and Namespaces; then writing the reports. One rule per resource sorted by
+group then kind: exactly the audit ClusterRole `policy-webhook --print-rbac --audit-interval`
+prints. JSON {"rules": [...]}.
+*/}}
+{{- define "policy-webhook.auditRules" -}}
+{{- $keys := dict " Namespace" true -}}
+{{- range (include "policy-webhook.policies" $ | fromJson).items -}}
+{{- if and (include "policy-webhook.policyEnabled" (list $ .id)) (eq (dig "mode" "validate" .metadata) "validate") -}}
+{{- range (concat (dig "targets" list .metadata) (dig "inventory" list .metadata)) -}}
+{{- $target := . -}}
+{{- range $group := (dig "apiGroups" list $target) -}}
+{{- range $kind := (dig "kinds" list $target) -}}
+{{- if and (ne $group "*") (ne $kind "*") -}}
+{{- $_ := set $keys (printf "%s %s" $group $kind) true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $rules := list -}}
+{{- range $key := keys $keys | sortAlpha -}}
+{{- $parts := splitList " " $key -}}
+{{- $rules = append $rules (dict "apiGroups" (list (index $parts 0)) "resources" (list (include "policy-webhook.plural" (index $parts 1))) "verbs" (list "list")) -}}
+{{- end -}}
+{{- $group := ternary "openreports.io" "wgpolicyk8s.io" (eq .Values.audit.reportFormat "openreports") -}}
+{{- $resources := ternary (list "reports" "clusterreports") (list "policyreports" "clusterpolicyreports") (eq .Values.audit.reportFormat "openreports") -}}
+{{- $rules = append $rules (dict "apiGroups" (list $group) "resources" $resources "verbs" (list "get" "list" "create" "patch" "delete")) -}}
+{{- dict "rules" $rules | toJson -}}
+{{- end -}}
+
+{{/*
 Admission rules of one webhook, derived from the `targets` of the policies it serves:
 class "security" (validating policies of category security), "practices" (the other validating
 policies) or "mutate" (policies with mode mutate). One rule per API group, resources sorted,
