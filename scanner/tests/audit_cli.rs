@@ -36,6 +36,20 @@ fn cluster() -> FakeApiServer {
     server
 }
 
+/// The openAPIV3Schema of an OpenReports kind, from the CRDs the webhook chart ships.
+fn openreports_schema(kind: &str) -> Value {
+    let path = repo().join("charts/policy-webhook/crds/openreports.yaml");
+    let text = std::fs::read_to_string(&path).expect("the chart's OpenReports CRDs");
+    let documents = gatehouse_engine::yaml::parse_documents(&text, &gatehouse_engine::yaml::Limits::default())
+        .expect("the CRDs parse");
+    let crd = documents
+        .iter()
+        .filter_map(|d| d.root.as_ref().map(|n| n.to_json()))
+        .find(|crd| crd["spec"]["names"]["kind"] == kind)
+        .unwrap_or_else(|| panic!("no CRD for {kind} in {}", path.display()));
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
+}
+
 fn kubeconfig(dir: &Path, url: &str) -> PathBuf {
     let path = dir.join("kubeconfig");
     let text = format!(
@@ -107,6 +121,14 @@ async fn audits_a_cluster_into_the_scan_formats_and_policy_reports() {
         .and_then(|items| items.iter().find(|r| r["metadata"]["namespace"] == "shop"))
         .expect("shop");
     assert_eq!(shop["kind"], "Report");
+    for item in list["items"].as_array().into_iter().flatten() {
+        let kind = item["kind"].as_str().unwrap_or_default();
+        let schema = openreports_schema(kind);
+        let validator = jsonschema::validator_for(&schema).expect("the CRD schema compiles");
+        let errors: Vec<String> =
+            validator.iter_errors(item).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "the {kind} the audit writes is invalid for the chart's CRD: {errors:?}");
+    }
     let counted = findings.iter().filter(|f| f["resource"]["namespace"] == "shop" && f["suppressed"].is_null()).count();
     assert_eq!(shop["summary"]["fail"], json!(counted), "the report and the JSON agree");
     assert_eq!(shop["summary"]["skip"], json!(findings.iter().filter(|f| !f["suppressed"].is_null()).count()));

@@ -370,6 +370,23 @@ def run(h: Harness) -> None:
             fail("provided mode without secretName rendered")
     h.check("provided mode: the given Secret and caBundle", provided_mode)
 
+    # -- The OpenReports CRDs the chart ships (crds/) are valid CRDs of Kubernetes 1.33; the
+    # audit's reports are validated against their schemas by scanner/tests/audit_cli.rs.
+    def report_crds() -> None:
+        import kubernetes_validate  # noqa: PLC0415 - the harness's dependency
+        path = Path(__file__).resolve().parents[2] / "charts/policy-webhook/crds/openreports.yaml"
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        kinds = sorted(d["spec"]["names"]["kind"] for d in docs)
+        expect(kinds == ["ClusterReport", "Report"], f"{path}: CRDs for {kinds}")
+        for d in docs:
+            try:
+                kubernetes_validate.validate(d, "1.33", strict=True)
+            except kubernetes_validate.ValidationError as e:
+                fail(f"{path}: {d['metadata']['name']} is not a valid CRD at /{'/'.join(str(p) for p in e.path)}: {e.message}")
+            expect(d["spec"]["group"] == "openreports.io" and d["spec"]["versions"][0]["name"] == "v1alpha1",
+                   f"{path}: {d['metadata']['name']} is not openreports.io/v1alpha1")
+    h.check("the OpenReports CRDs the audit writes are valid CRDs", report_crds)
+
     # -- ClusterRole rules are exactly what policy-webhook --print-rbac prints.
     def rbac_matches_binary() -> None:
         for r in renders.values():
