@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use gatehouse_engine::{Bundle, Config, Evaluator, Inventory, Review};
 
+mod audit;
 mod corpus;
 mod load;
 
@@ -79,6 +80,22 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Audit a generated cluster served by a fake API server on loopback (the corpus of `scan`:
+    /// workloads with their Services, ServiceAccounts, ConfigMaps, PDBs and HPAs, in pages of
+    /// 500): objects/s for the whole audit and for the judging alone, and the reports' size.
+    Audit {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        /// Cluster sizes in objects.
+        #[arg(long, value_delimiter = ',', default_values_t = [2_000, 10_000])]
+        objects: Vec<usize>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 2)]
+        runs: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// One measurement of `scan`, in a fresh process (run by `scan`).
     #[command(hide = true)]
     ScanOnce {
@@ -107,6 +124,10 @@ fn main() -> Result<()> {
         Command::Scan { bundle, documents, threads, seed } => scan_sizes(&bundle, &documents, threads, seed),
         Command::Terraform { bundle, resources, threads, runs } => terraform(&bundle, &resources, threads, runs.max(1)),
         Command::ScanOnce { bundle, documents, threads, seed } => scan_once(&bundle, documents, threads, seed),
+        Command::Audit { bundle, objects, threads, runs, seed } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(audit::run(&bundle, &objects, threads.max(1), runs.max(1), seed)),
         Command::WebhookLoad { bundle, connections, seconds, seed } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
