@@ -18,6 +18,9 @@ pub struct AuditOptions {
     pub exempt_namespaces: Vec<String>,
     pub today: Date,
     pub threads: usize,
+    /// List and judge Secrets too: it needs `list` on every Secret of the cluster, so it is off
+    /// unless asked for.
+    pub secrets: bool,
 }
 
 impl Default for AuditOptions {
@@ -26,6 +29,7 @@ impl Default for AuditOptions {
             exempt_namespaces: ["kube-system", "kube-public", "kube-node-lease"].map(String::from).to_vec(),
             today: Date::today(),
             threads: 2,
+            secrets: false,
         }
     }
 }

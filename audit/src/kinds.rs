@@ -24,10 +24,17 @@ impl AuditKind {
     }
 }
 
+/// Whether a kind is core/v1 Secret: listing Secrets reads every secret value of the cluster,
+/// which the audit does only when asked to (`secrets`).
+pub fn is_secret(group: &str, kind: &str) -> bool {
+    group.is_empty() && kind == "Secret"
+}
+
 /// The (group, kind) pairs to list, and which of them are judged. A `"*"` target cannot be
 /// listed (the audit would have to list every kind of the cluster): it is returned apart, so
 /// the caller can say that those policies are audited only on the kinds other policies list.
-pub fn wanted(bundle: &Bundle) -> (BTreeSet<(String, String, bool)>, Vec<String>) {
+/// Secrets are left out unless `secrets`.
+pub fn wanted(bundle: &Bundle, secrets: bool) -> (BTreeSet<(String, String, bool)>, Vec<String>) {
     let mut judged: BTreeSet<(String, String)> = BTreeSet::new();
     let mut read: BTreeSet<(String, String)> = BTreeSet::new();
     let mut wildcard = Vec::new();
@@ -56,6 +63,10 @@ pub fn wanted(bundle: &Bundle) -> (BTreeSet<(String, String, bool)>, Vec<String>
         }
     }
     read.insert((String::new(), "Namespace".into()));
+    if !secrets {
+        judged.retain(|(g, k)| !is_secret(g, k));
+        read.retain(|(g, k)| !is_secret(g, k));
+    }
     wildcard.sort();
     wildcard.dedup();
     let mut all: BTreeSet<(String, String, bool)> = judged.iter().map(|(g, k)| (g.clone(), k.clone(), true)).collect();
@@ -73,8 +84,8 @@ pub struct Resolved {
     pub wildcard_policies: Vec<String>,
 }
 
-pub async fn resolve_kinds(client: Client, bundle: &Bundle) -> Result<Resolved, kube::Error> {
-    let (wanted, wildcard_policies) = wanted(bundle);
+pub async fn resolve_kinds(client: Client, bundle: &Bundle, secrets: bool) -> Result<Resolved, kube::Error> {
+    let (wanted, wildcard_policies) = wanted(bundle, secrets);
     let groups: BTreeSet<&str> = wanted.iter().map(|(g, _, _)| g.as_str()).collect();
     let groups: Vec<&str> = groups.into_iter().collect();
     let discovery = Discovery::new(client).filter(&groups).run().await?;

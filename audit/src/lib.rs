@@ -69,7 +69,7 @@ pub async fn audit_cluster(
     list: &ListOptions,
     options: &AuditOptions,
 ) -> Result<ClusterAudit, AuditError> {
-    let resolved = resolve_kinds(client.clone(), bundle).await.map_err(AuditError::Discovery)?;
+    let resolved = resolve_kinds(client.clone(), bundle, options.secrets).await.map_err(AuditError::Discovery)?;
     let mut objects = Vec::new();
     let (mut pages, mut retries, mut restarts) = (0, 0, 0);
     for kind in &resolved.kinds {

@@ -20,6 +20,7 @@ fn bundle() -> Bundle {
 fn served() -> Vec<Served> {
     vec![
         Served::new("v1", "Namespace", "namespaces", false),
+        Served::new("v1", "Secret", "secrets", true),
         Served::new("apps/v1", "Deployment", "deployments", true),
         Served::new("apps/v1", "ReplicaSet", "replicasets", true),
         Served::new("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
@@ -236,4 +237,24 @@ async fn one_replica_holds_the_lease_until_it_stops_renewing_it() {
     assert_eq!(stored[0]["spec"]["leaseTransitions"], 1);
     b.release().await.expect("released");
     assert!(a.acquire_or_renew().await.expect("a"), "a released lease is free at once");
+}
+
+#[tokio::test]
+async fn secrets_are_listed_only_when_asked_for() {
+    let (server, url) = cluster_with(2).await;
+    server.add(json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                      "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "aHVudGVyMg=="}}));
+    let client = FakeApiServer::client(&url);
+    let result =
+        audit_cluster(client.clone(), &bundle(), &listing(100), &AuditOptions::default()).await.expect("the audit");
+    assert!(!server.log().iter().any(|l| l.starts_with("GET /api/v1/secrets")), "Secrets are not listed by default");
+    assert!(result.audit.judged.iter().all(|j| j.subject.kind != "Secret"));
+    assert!(!result.kinds.iter().any(|k| k.starts_with("Secret ")));
+
+    let options = AuditOptions { secrets: true, ..AuditOptions::default() };
+    let result = audit_cluster(client, &bundle(), &listing(100), &options).await.expect("the audit");
+    assert!(server.log().iter().any(|l| l.starts_with("GET /api/v1/secrets")));
+    let secret = result.audit.results.iter().find(|r| r.subject.kind == "Secret").expect("the Secret is judged");
+    assert_eq!((secret.policy.as_str(), secret.outcome), ("no-inline-secrets", Outcome::Fail));
+    assert!(!secret.message.contains("aHVudGVyMg=="), "a result never carries the value: {}", secret.message);
 }

@@ -57,6 +57,10 @@ pub struct AuditArgs {
     /// Seconds to wait for the cluster before giving up.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Leave Secrets out (the audit otherwise lists every Secret, values included, to judge
+    /// the policies that target them; without `list` on Secrets the audit fails).
+    #[arg(long)]
+    skip_secrets: bool,
     /// Also list the objects left unjudged and why.
     #[arg(long, short)]
     verbose: bool,
@@ -104,7 +108,12 @@ pub fn run(args: AuditArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
-    let mut options = AuditOptions { today: Date::today(), threads: args.threads.max(1), ..AuditOptions::default() };
+    let mut options = AuditOptions {
+        today: Date::today(),
+        threads: args.threads.max(1),
+        secrets: !args.skip_secrets,
+        ..AuditOptions::default()
+    };
     if !args.exclude_namespaces.is_empty() {
         options.exempt_namespaces = args.exclude_namespaces.clone();
     }
@@ -129,6 +138,9 @@ pub fn run(args: AuditArgs) -> ExitCode {
     }
     if !result.not_served.is_empty() {
         eprintln!("note: the cluster does not serve {}: nothing of them was audited", result.not_served.join(", "));
+    }
+    if args.skip_secrets {
+        eprintln!("note: --skip-secrets: Secrets were not audited");
     }
     if !result.wildcard_policies.is_empty() {
         eprintln!(

@@ -409,6 +409,8 @@ def run(h: Harness) -> None:
                 if audit:
                     fmt = (r.values.get("audit") or {}).get("reportFormat", "openreports")
                     audit_cmd = cmd + ["--audit-interval", "300", "--audit-report-format", fmt]
+                    if (r.values.get("audit") or {}).get("secrets"):
+                        audit_cmd.append("--audit-secrets")
                     want_audit = parse_rbac_rules(run_tool(audit_cmd, "policy-webhook --print-rbac --audit-interval"), "-audit")
             expect(role.data["rules"] == want, f"{r.values_name}: ClusterRole rules differ from `{' '.join(cmd)}`:\n"
                                                f"  chart:  {json.dumps(role.data['rules'])}\n  binary: {json.dumps(want)}")
@@ -417,6 +419,9 @@ def run(h: Harness) -> None:
                 expect(audit_role.data["rules"] == want_audit,
                        f"{r.values_name}: the audit ClusterRole differs from `{' '.join(audit_cmd)}`:\n"
                        f"  chart:  {json.dumps(audit_role.data['rules'])}\n  binary: {json.dumps(want_audit)}")
+                secrets = [rule for rule in audit_role.data["rules"] if rule["apiGroups"] == [""] and "secrets" in rule["resources"]]
+                expect(bool(secrets) == bool((r.values.get("audit") or {}).get("secrets")),
+                       f"{r.values_name}: the audit may list Secrets only with audit.secrets: {secrets}")
                 writes = [rule for rule in audit_role.data["rules"] if set(rule["verbs"]) - {"list"}]
                 expect(len(writes) == 1 and writes[0]["apiGroups"][0] in ("openreports.io", "wgpolicyk8s.io"),
                        f"{r.values_name}: the audit may write only its reports: {writes}")

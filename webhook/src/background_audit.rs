@@ -33,6 +33,8 @@ pub struct AuditSettings {
     /// Namespaces named in the violation metrics; the others are summed under `_other`.
     pub metric_namespaces: usize,
     pub threads: usize,
+    /// List and judge Secrets (`--audit-secrets`).
+    pub secrets: bool,
 }
 
 /// The figures the metrics keep of one audit: violations by policy, severity and namespace,
@@ -70,6 +72,7 @@ async fn audit_once(client: &kube::Client, live: &Live, metrics: &Metrics, setti
         exempt_namespaces: settings.exempt_namespaces.clone(),
         today: Date::today(),
         threads: settings.threads,
+        secrets: settings.secrets,
     };
     let result = match audit_cluster(client.clone(), &bundle, &settings.list, &options).await {
         Ok(result) => result,
@@ -104,6 +107,7 @@ async fn audit_once(client: &kube::Client, live: &Live, metrics: &Metrics, setti
         retries = result.retries,
         restarts = result.restarts,
         seconds = elapsed.as_secs_f64(),
+        secrets_audited = settings.secrets,
         "audit done"
     );
     if !result.not_served.is_empty() {

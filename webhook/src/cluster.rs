@@ -310,8 +310,8 @@ subjects:
 
 /// The audit's access: `list` on every kind it lists (what the policies target and read),
 /// writing its reports, and its Lease in the webhook's namespace.
-pub fn audit_rbac(bundle: &Bundle, format: gatehouse_audit::ReportFormat, namespace: &str) -> String {
-    let (kinds, _) = gatehouse_audit::kinds::wanted(bundle);
+pub fn audit_rbac(bundle: &Bundle, format: gatehouse_audit::ReportFormat, secrets: bool, namespace: &str) -> String {
+    let (kinds, _) = gatehouse_audit::kinds::wanted(bundle, secrets);
     let mut rules = String::new();
     for (group, kind, _) in &kinds {
         rules.push_str(&format!(

@@ -99,6 +99,10 @@ struct Cli {
     /// summed under namespace="_other".
     #[arg(long, default_value_t = 50)]
     audit_metric_namespaces: usize,
+    /// Audit Secrets too (the policies that target them): it needs `list` on every Secret of
+    /// the cluster, every secret value, which an admission webhook should not hold by default.
+    #[arg(long)]
+    audit_secrets: bool,
     /// This replica's identity in the audit Lease.
     #[arg(long, env = "POD_NAME", default_value = "policy-webhook")]
     pod_name: String,
@@ -158,7 +162,15 @@ async fn run(cli: Cli) -> Result<()> {
     if cli.print_rbac {
         print!("{}", policy_webhook::cluster::rbac(&kinds_needed(&bundle), &cli.namespace));
         if cli.audit_interval > 0 {
-            print!("{}", policy_webhook::cluster::audit_rbac(&bundle, cli.audit_report_format, &cli.namespace));
+            print!(
+                "{}",
+                policy_webhook::cluster::audit_rbac(
+                    &bundle,
+                    cli.audit_report_format,
+                    cli.audit_secrets,
+                    &cli.namespace
+                )
+            );
         }
         return Ok(());
     }
@@ -215,6 +227,7 @@ async fn run(cli: Cli) -> Result<()> {
                 metric_namespaces: cli.audit_metric_namespaces,
                 // One thread: the audit must not take the cores admission answers on.
                 threads: 1,
+                secrets: cli.audit_secrets,
             };
             Some(tokio::spawn(background_audit::run(client, Arc::clone(&state), settings, Arc::clone(&stop))))
         }

@@ -39,6 +39,7 @@ fn settings(identity: &str, metric_namespaces: usize) -> AuditSettings {
         lease_duration: Duration::from_secs(3),
         metric_namespaces,
         threads: 1,
+        secrets: false,
     }
 }
 

@@ -307,8 +307,9 @@ prints for the same bundle and configuration. JSON {"rules": [...]}.
 {{- end -}}
 
 {{/*
-The audit's rules: list on every kind an enabled validating policy targets (but "*") or reads
-from its inventory, and Namespaces; then writing the reports. One rule per resource sorted by
+The audit's rules: list on every kind an enabled validating policy targets (but "*", and
+Secrets unless audit.secrets) or reads from its inventory, and Namespaces; then writing the
+reports. One rule per resource sorted by
 group then kind: exactly the audit ClusterRole `policy-webhook --print-rbac --audit-interval`
 prints. JSON {"rules": [...]}.
 */}}
@@ -320,7 +321,7 @@ prints. JSON {"rules": [...]}.
 {{- $target := . -}}
 {{- range $group := (dig "apiGroups" list $target) -}}
 {{- range $kind := (dig "kinds" list $target) -}}
-{{- if and (ne $group "*") (ne $kind "*") -}}
+{{- if and (ne $group "*") (ne $kind "*") (or $.Values.audit.secrets (ne (printf "%s %s" $group $kind) " Secret")) -}}
 {{- $_ := set $keys (printf "%s %s" $group $kind) true -}}
 {{- end -}}
 {{- end -}}
