@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use gatehouse_engine::evaluate::evaluate_in_parallel;
 use gatehouse_engine::kinds::group_of;
 use gatehouse_engine::waivers::{self, Date};
-use gatehouse_engine::{Bundle, Decision, Enforcement, EvaluationError, Evaluator, Inventory, Mode, Review, Severity};
+use gatehouse_engine::{Bundle, Enforcement, EvaluationError, Evaluator, Inventory, Mode, Review, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -188,7 +189,9 @@ pub fn evaluate(bundle: &Bundle, objects: &[Value], options: &AuditOptions) -> R
         let subject = Arc::new(subject_of(&review, object));
         reviews.push((review, subject, policies));
     }
-    let decisions = evaluate_all(&evaluator, &reviews, options.threads);
+    let decisions = evaluate_in_parallel(&evaluator, &reviews, options.threads, |e, (review, _, _)| {
+        e.evaluate_mode(review, Mode::Validate)
+    });
     let known = |id: &str| bundle.policy(id).is_some();
     let mut categories: BTreeMap<&str, &str> = BTreeMap::new();
     for p in bundle.policies() {
@@ -231,37 +234,4 @@ pub fn evaluate(bundle: &Bundle, objects: &[Value], options: &AuditOptions) -> R
     }
     audit.results.sort_by(|a, b| (&a.subject, &a.policy, &a.path).cmp(&(&b.subject, &b.policy, &b.path)));
     Ok(audit)
-}
-
-fn evaluate_all(
-    evaluator: &Evaluator,
-    reviews: &[(Review, Arc<Subject>, Vec<usize>)],
-    threads: usize,
-) -> Vec<Decision> {
-    let chunk = reviews.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = reviews
-            .chunks(chunk)
-            .map(|part| {
-                let mut evaluator = evaluator.clone();
-                (
-                    part.len(),
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(review, _, _)| evaluator.evaluate_mode(review, Mode::Validate))
-                            .collect::<Vec<_>>()
-                    }),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, handle)| {
-                handle.join().unwrap_or_else(|_| {
-                    let error = EvaluationError { policy: None, message: "the evaluation panicked".into() };
-                    vec![Decision { errors: vec![error], ..Decision::default() }; len]
-                })
-            })
-            .collect()
-    })
 }

@@ -397,6 +397,37 @@ fn check_patch_against(op: &Value, existing: Option<&Value>) -> Result<(), Strin
     Ok(())
 }
 
+/// Judges `items` on `threads` threads, each with its own clone of the prepared evaluator; the
+/// decisions come back in the items' order. The scanner and the audit judge their sets so.
+pub fn evaluate_in_parallel<T: Sync>(
+    evaluator: &Evaluator,
+    reviews: &[T],
+    threads: usize,
+    judge: impl Fn(&mut Evaluator, &T) -> Decision + Sync,
+) -> Vec<Decision> {
+    let chunk = reviews.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = reviews
+            .chunks(chunk)
+            .map(|part| {
+                let mut evaluator = evaluator.clone();
+                let judge = &judge;
+                (part.len(), scope.spawn(move || part.iter().map(|r| judge(&mut evaluator, r)).collect::<Vec<_>>()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, handle)| {
+                // A panic is a bug; every review of the chunk is then an error, never a pass.
+                handle.join().unwrap_or_else(|_| {
+                    let error = EvaluationError { policy: None, message: "the evaluation panicked".into() };
+                    vec![Decision { errors: vec![error], ..Decision::default() }; len]
+                })
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

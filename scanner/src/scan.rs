@@ -3,9 +3,10 @@
 
 use std::io::Read;
 
+use gatehouse_engine::evaluate::evaluate_in_parallel;
 use gatehouse_engine::waivers::{self, Date, Located};
 use gatehouse_engine::yaml::{Limits, Position};
-use gatehouse_engine::{Bundle, Decision, EvaluationError, Evaluator, Inventory, Mode, Review};
+use gatehouse_engine::{Bundle, Decision, Evaluator, Inventory, Mode, Review};
 
 use crate::discover::discover_with;
 use std::sync::Arc;
@@ -194,8 +195,11 @@ pub fn scan_observed(
             }
         };
         let members_reviews: Vec<&Review> = members.iter().map(|&i| &reviews[i]).collect();
-        let judged_world =
-            evaluate_all(&evaluator, &members_reviews, options.threads, |e, r| e.evaluate_mode(r, Mode::Validate));
+        // Only the validating policies run: a mutating policy fills in at admission what a manifest
+        // leaves out, which is no finding.
+        let judged_world = evaluate_in_parallel(&evaluator, &members_reviews, options.threads, |e, r| {
+            e.evaluate_mode(r, Mode::Validate)
+        });
         for (&i, decision) in members.iter().zip(judged_world) {
             decisions[i] = Some(decision);
         }
@@ -232,7 +236,8 @@ pub fn scan_observed(
         }
         all_waivers.extend(own);
     }
-    let judgements = evaluate_all(&evaluator, &judged, options.threads, |e, j| e.evaluate_resource(&j.resource));
+    let judgements =
+        evaluate_in_parallel(&evaluator, &judged, options.threads, |e, j| e.evaluate_resource(&j.resource));
     let text_of = |name: &str| texts.get(name).cloned().unwrap_or_else(|| Arc::from(""));
     for (item, decision) in judged.iter().zip(judgements) {
         let first = report.findings.len();
@@ -297,38 +302,6 @@ fn annotation_waivers(
             });
         }
         Vec::new()
-    })
-}
-
-/// Evaluates on `threads` threads, each with its own clone of the prepared evaluator; the
-/// decisions come back in the items' order. Only the validating policies run: a mutating
-/// policy fills in at admission what a manifest leaves out, which is no finding.
-fn evaluate_all<T: Sync>(
-    evaluator: &Evaluator,
-    reviews: &[T],
-    threads: usize,
-    judge: impl Fn(&mut Evaluator, &T) -> Decision + Sync,
-) -> Vec<Decision> {
-    let chunk = reviews.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = reviews
-            .chunks(chunk)
-            .map(|part| {
-                let mut evaluator = evaluator.clone();
-                let judge = &judge;
-                (part.len(), scope.spawn(move || part.iter().map(|r| judge(&mut evaluator, r)).collect::<Vec<_>>()))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, handle)| {
-                // A panic is a bug; every review of the chunk is then an error, never a pass.
-                handle.join().unwrap_or_else(|_| {
-                    let error = EvaluationError { policy: None, message: "the evaluation panicked".into() };
-                    vec![Decision { errors: vec![error], ..Decision::default() }; len]
-                })
-            })
-            .collect()
     })
 }
 

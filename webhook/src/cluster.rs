@@ -268,38 +268,36 @@ pub fn plural(kind: &str) -> String {
     }
 }
 
-/// The read-only access the inventory needs: get, list and watch on exactly the watched kinds.
-pub fn rbac(kinds: &BTreeSet<WatchedKind>, namespace: &str) -> String {
-    let mut rules = String::new();
-    for kind in kinds {
-        rules.push_str(&format!(
-            "  - apiGroups: [\"{}\"]\n    resources: [\"{}\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n",
-            kind.group,
-            plural(&kind.kind)
-        ));
-    }
-    if rules.is_empty() {
-        rules.push_str("  []\n");
-    }
+/// One rule of a printed role.
+fn rule(group: &str, resources: &[&str], verbs: &[&str]) -> String {
+    let quoted = |items: &[&str]| items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+    format!("  - apiGroups: [\"{group}\"]\n    resources: [{}]\n    verbs: [{}]\n", quoted(resources), quoted(verbs))
+}
+
+/// A role (`ClusterRole`, or `Role` in `namespace`) with its binding to the webhook's
+/// ServiceAccount.
+fn role_and_binding(kind: &str, name: &str, rules: &str, namespace: &str) -> String {
+    let rules = if rules.is_empty() { "  []\n" } else { rules };
+    let scoped = if kind == "Role" { format!("\n  namespace: {namespace}") } else { String::new() };
     format!(
         "apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
+kind: {kind}
 metadata:
-  name: gatehouse-webhook-inventory
+  name: {name}{scoped}
   labels:
     app.kubernetes.io/name: gatehouse-webhook
 rules:
 {rules}---
 apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
+kind: {kind}Binding
 metadata:
-  name: gatehouse-webhook-inventory
+  name: {name}{scoped}
   labels:
     app.kubernetes.io/name: gatehouse-webhook
 roleRef:
   apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: gatehouse-webhook-inventory
+  kind: {kind}
+  name: {name}
 subjects:
   - kind: ServiceAccount
     name: gatehouse-webhook
@@ -308,76 +306,28 @@ subjects:
     )
 }
 
+/// The read-only access the inventory needs: get, list and watch on exactly the watched kinds.
+pub fn rbac(kinds: &BTreeSet<WatchedKind>, namespace: &str) -> String {
+    let rules: String = kinds.iter().map(|k| rule(&k.group, &[&plural(&k.kind)], &["get", "list", "watch"])).collect();
+    role_and_binding("ClusterRole", "gatehouse-webhook-inventory", &rules, namespace)
+}
+
 /// The audit's access: `list` on every kind it lists (what the policies target and read),
 /// writing its reports, and its Lease in the webhook's namespace.
 pub fn audit_rbac(bundle: &Bundle, format: gatehouse_audit::ReportFormat, secrets: bool, namespace: &str) -> String {
     let (kinds, _) = gatehouse_audit::kinds::wanted(bundle, secrets);
-    let mut rules = String::new();
-    for (group, kind, _) in &kinds {
-        rules.push_str(&format!(
-            "  - apiGroups: [\"{group}\"]\n    resources: [\"{}\"]\n    verbs: [\"list\"]\n",
-            plural(kind)
-        ));
-    }
+    let mut rules: String = kinds.iter().map(|(group, kind, _)| rule(group, &[&plural(kind)], &["list"])).collect();
     let group = format.api_version().split('/').next().unwrap_or_default();
-    rules.push_str(&format!(
-        "  - apiGroups: [\"{group}\"]\n    resources: [\"{}\", \"{}\"]\n    verbs: [\"get\", \"list\", \"create\", \"patch\", \"delete\"]\n",
-        format.plural(true),
-        format.plural(false)
+    rules.push_str(&rule(
+        group,
+        &[format.plural(true), format.plural(false)],
+        &["get", "list", "create", "patch", "delete"],
     ));
+    let lease = rule("coordination.k8s.io", &["leases"], &["get", "create", "update"]);
     format!(
-        "---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: gatehouse-webhook-audit
-  labels:
-    app.kubernetes.io/name: gatehouse-webhook
-rules:
-{rules}---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: gatehouse-webhook-audit
-  labels:
-    app.kubernetes.io/name: gatehouse-webhook
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: gatehouse-webhook-audit
-subjects:
-  - kind: ServiceAccount
-    name: gatehouse-webhook
-    namespace: {namespace}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: gatehouse-webhook-audit-lease
-  namespace: {namespace}
-  labels:
-    app.kubernetes.io/name: gatehouse-webhook
-rules:
-  - apiGroups: [\"coordination.k8s.io\"]
-    resources: [\"leases\"]
-    verbs: [\"get\", \"create\", \"update\"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: gatehouse-webhook-audit-lease
-  namespace: {namespace}
-  labels:
-    app.kubernetes.io/name: gatehouse-webhook
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: gatehouse-webhook-audit-lease
-subjects:
-  - kind: ServiceAccount
-    name: gatehouse-webhook
-    namespace: {namespace}
-"
+        "---\n{}---\n{}",
+        role_and_binding("ClusterRole", "gatehouse-webhook-audit", &rules, namespace),
+        role_and_binding("Role", "gatehouse-webhook-audit-lease", &lease, namespace)
     )
 }
 
