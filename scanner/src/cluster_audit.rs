@@ -76,6 +76,6 @@ pub fn to_report(result: &ClusterAudit, bundle: &Bundle) -> Report {
             rendered: None,
         });
     }
-    report.finish();
+    report.describe_policies(bundle);
     report
 }

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod catalog;
 pub mod cluster_audit;
+pub mod compliance_report;
 pub mod discover;
 pub mod documents;
 pub mod format;

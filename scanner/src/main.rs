@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod audit_command;
 mod catalog_command;
+mod report_command;
 mod scan_command;
 mod test_command;
 
@@ -26,6 +27,9 @@ enum Command {
     /// does: every kind the policies target, listed page by page, with the same report formats
     /// as a scan (and the policy reports the audit publishes).
     Audit(Box<audit_command::AuditArgs>),
+    /// Turn a scan's or an audit's JSON report (and optionally a baseline report) into a
+    /// self-contained HTML compliance report and a Markdown summary for a pull-request comment.
+    Report(Box<report_command::ReportArgs>),
     /// Print what a Terraform policy sees of a root module read statically: the plan-shaped JSON
     /// (`resource_changes`, `configuration`), with unknown values marked in `after_unknown`.
     ShowTerraform {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan_command::run(*args),
         Command::Audit(args) => audit_command::run(*args),
+        Command::Report(args) => report_command::run(*args),
         Command::ShowTerraform { dir } => show_terraform(&dir),
         Command::Test { bundle, config, quiet } => test_command::run(&bundle, config.as_deref(), quiet),
         Command::Policies { bundle, config, format } => catalog_command::policies(&bundle, config.as_deref(), format),

@@ -1,8 +1,10 @@
 //! One result model for every output format, and the exit code computed from it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
-use gatehouse_engine::{Enforcement, Severity};
+use gatehouse_engine::metadata::Guideline;
+use gatehouse_engine::{Bundle, Enforcement, Severity};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -12,7 +14,7 @@ pub struct Location {
     pub column: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
     pub api_version: String,
@@ -81,11 +83,11 @@ pub struct Finding {
     pub exact: bool,
     pub resource: Resource,
     /// Shared by every finding of the policy: a large scan holds many.
-    pub remediation: std::sync::Arc<str>,
+    pub remediation: Arc<str>,
     /// The guideline bullet the policy enforces (from its metadata), so that a report groups
     /// findings by guideline section without the bundle.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub guideline: Option<std::sync::Arc<gatehouse_engine::metadata::Guideline>>,
+    pub guideline: Option<Arc<Guideline>>,
     /// Set when a waiver covers the finding: it is reported, and does not fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
@@ -187,6 +189,62 @@ pub struct Summary {
     pub by_severity: BTreeMap<String, usize>,
     pub by_enforcement: BTreeMap<String, usize>,
     pub errors: usize,
+    /// Each policy evaluated: on how many resources, and how many of them fail it; the
+    /// denominators of compliance.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, PolicySummary>,
+    /// Each namespace of the Kubernetes resources evaluated ([`CLUSTER_SCOPED`] for those that
+    /// have none); Terraform resources are in no namespace and are left out.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespaces: BTreeMap<String, NamespaceSummary>,
+}
+
+/// The namespace the summary counts cluster-scoped Kubernetes resources under: no namespace
+/// can be named so (namespace names are DNS labels).
+pub const CLUSTER_SCOPED: &str = "(cluster)";
+
+/// One policy's share of the run. A resource fails the policy when at least one of its findings
+/// of the policy counts (is not waived); compliance is `1 - failing / resources`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicySummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// The policy's configured enforcement; a namespace override shows on its findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<Enforcement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<Arc<Guideline>>,
+    /// Resources the policy was evaluated on.
+    pub resources: usize,
+    /// Of those, the resources that fail it.
+    pub failing: usize,
+    /// Its findings that count (a resource may have several) and those waived.
+    pub findings: usize,
+    pub suppressed: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSummary {
+    /// Resources evaluated in the namespace.
+    pub resources: usize,
+    /// Of those, the resources with at least one finding that counts.
+    pub failing: usize,
+    /// The findings that count of its resources.
+    pub findings: usize,
+}
+
+/// What the summary says of a policy beyond its id, taken from the bundle by
+/// [`Report::describe_policies`] (without it, from the policy's findings when it has any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFacts {
+    pub title: String,
+    pub severity: Severity,
+    pub enforcement: Enforcement,
+    pub guideline: Arc<Guideline>,
 }
 
 /// A resource that was evaluated, and the policies that applied to it (JUnit's test cases).
@@ -194,7 +252,7 @@ pub struct Summary {
 pub struct Evaluated {
     pub resource: Resource,
     pub location: Location,
-    pub policies: Vec<std::sync::Arc<str>>,
+    pub policies: Vec<Arc<str>>,
     pub rendered: Option<crate::render::Rendered>,
 }
 
@@ -214,6 +272,9 @@ pub struct Report {
     /// The output of each Helm and Kustomize render, named by its command.
     #[serde(skip)]
     pub rendered_outputs: Vec<crate::documents::Source>,
+    /// The bundle's policies, by id, for the per-policy summary.
+    #[serde(skip)]
+    pub policy_facts: BTreeMap<String, PolicyFacts>,
 }
 
 /// Which findings fail the run.
@@ -291,5 +352,261 @@ impl Report {
             *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
             *s.by_enforcement.entry(f.enforcement.to_string()).or_default() += 1;
         }
+        let (policies, namespaces) = compliance(&self.findings, &self.evaluated, &self.policy_facts);
+        s.policies = policies;
+        s.namespaces = namespaces;
+    }
+
+    /// Takes the title, severity, configured enforcement and guideline of every policy from the
+    /// bundle, for the per-policy summary, and finishes the report again.
+    pub fn describe_policies(&mut self, bundle: &Bundle) {
+        self.policy_facts = bundle
+            .policies()
+            .iter()
+            .map(|p| {
+                let m = &p.metadata;
+                let facts = PolicyFacts {
+                    title: m.title.clone(),
+                    severity: m.severity,
+                    enforcement: p.enforcement,
+                    guideline: Arc::new(m.guideline.clone()),
+                };
+                (m.id.clone(), facts)
+            })
+            .collect();
+        self.finish();
+    }
+}
+
+/// The namespace a resource is counted in by the summary; none for a Terraform resource.
+pub fn namespace_bucket(resource: &Resource) -> Option<&str> {
+    if resource.api_version == TERRAFORM_API_VERSION {
+        return None;
+    }
+    Some(resource.namespace.as_deref().unwrap_or(CLUSTER_SCOPED))
+}
+
+/// A resource as evaluated: two renders of one chart hold two objects of the same name.
+type Subject<'a> = (&'a Resource, Option<&'a str>);
+
+fn subject_key<'a>(resource: &'a Resource, rendered: Option<&'a crate::render::Rendered>) -> Subject<'a> {
+    (resource, rendered.map(|r| r.command.as_str()))
+}
+
+/// The per-policy and per-namespace tables of the summary, in one pass over the findings and
+/// one over the resources evaluated.
+fn compliance(
+    findings: &[Finding],
+    evaluated: &[Evaluated],
+    facts: &BTreeMap<String, PolicyFacts>,
+) -> (BTreeMap<String, PolicySummary>, BTreeMap<String, NamespaceSummary>) {
+    let mut policies: BTreeMap<&str, PolicySummary> = BTreeMap::new();
+    let mut namespaces: BTreeMap<&str, NamespaceSummary> = BTreeMap::new();
+    let mut failing: HashSet<(Subject, &str)> = HashSet::new();
+    let mut failing_subjects: HashSet<Subject> = HashSet::new();
+    for f in findings {
+        let entry = policies.entry(&f.policy).or_default();
+        if entry.severity.is_none() {
+            entry.severity = Some(f.severity);
+            entry.enforcement = Some(f.enforcement);
+            entry.guideline.clone_from(&f.guideline);
+        }
+        if f.suppressed.is_some() {
+            entry.suppressed += 1;
+            continue;
+        }
+        entry.findings += 1;
+        let subject = subject_key(&f.resource, f.rendered.as_ref());
+        failing.insert((subject, &f.policy));
+        failing_subjects.insert(subject);
+        if let Some(ns) = namespace_bucket(&f.resource) {
+            namespaces.entry(ns).or_default().findings += 1;
+        }
+    }
+    let mut counted: HashSet<(Subject, &str)> = HashSet::new();
+    let mut counted_subjects: HashSet<Subject> = HashSet::new();
+    for e in evaluated {
+        let subject = subject_key(&e.resource, e.rendered.as_ref());
+        for policy in &e.policies {
+            let entry = policies.entry(&**policy).or_default();
+            entry.resources += 1;
+            if failing.contains(&(subject, &**policy)) {
+                entry.failing += 1;
+                counted.insert((subject, &**policy));
+            }
+        }
+        if let Some(ns) = namespace_bucket(&e.resource) {
+            let entry = namespaces.entry(ns).or_default();
+            entry.resources += 1;
+            if failing_subjects.contains(&subject) {
+                entry.failing += 1;
+                counted_subjects.insert(subject);
+            }
+        }
+    }
+    // A finding proves its policy ran on its resource, even when the report lists no such
+    // evaluation (a report assembled from findings alone): never more failing than evaluated.
+    for (_, policy) in failing.difference(&counted) {
+        let entry = policies.entry(policy).or_default();
+        entry.resources += 1;
+        entry.failing += 1;
+    }
+    for (resource, _) in failing_subjects.difference(&counted_subjects) {
+        if let Some(ns) = namespace_bucket(resource) {
+            let entry = namespaces.entry(ns).or_default();
+            entry.resources += 1;
+            entry.failing += 1;
+        }
+    }
+    let policies = policies
+        .into_iter()
+        .map(|(id, mut summary)| {
+            if let Some(facts) = facts.get(id) {
+                summary.title = Some(facts.title.clone());
+                summary.severity = Some(facts.severity);
+                summary.enforcement = Some(facts.enforcement);
+                summary.guideline = Some(Arc::clone(&facts.guideline));
+            }
+            (id.to_string(), summary)
+        })
+        .collect();
+    let namespaces = namespaces.into_iter().map(|(ns, summary)| (ns.to_string(), summary)).collect();
+    (policies, namespaces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(kind: &str, namespace: Option<&str>, name: &str) -> Resource {
+        let api_version = if kind.starts_with("aws_") { TERRAFORM_API_VERSION } else { "apps/v1" };
+        Resource {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: namespace.map(Into::into),
+            name: name.into(),
+        }
+    }
+
+    fn evaluated(resource: &Resource, policies: &[&str]) -> Evaluated {
+        Evaluated {
+            resource: resource.clone(),
+            location: Location { file: "f.yaml".into(), line: 1, column: 1 },
+            policies: policies.iter().map(|p| Arc::from(*p)).collect(),
+            rendered: None,
+        }
+    }
+
+    fn finding(policy: &str, resource: &Resource, path: &str) -> Finding {
+        Finding {
+            policy: policy.into(),
+            severity: Severity::High,
+            enforcement: Enforcement::Warn,
+            message: "m".into(),
+            path: path.into(),
+            location: Location { file: "f.yaml".into(), line: 2, column: 3 },
+            exact: true,
+            resource: resource.clone(),
+            remediation: Arc::from("fix it"),
+            guideline: Some(Arc::new(Guideline { section: "Security".into(), bullet: "b".into() })),
+            suppressed: None,
+            rendered: None,
+        }
+    }
+
+    fn waived(mut f: Finding) -> Finding {
+        f.suppressed = Some(Suppression {
+            reason: "r".into(),
+            expires: "2999-01-01".into(),
+            ticket: None,
+            waiver: Location { file: "w.yaml".into(), line: 1, column: 1 },
+            annotation: false,
+        });
+        f
+    }
+
+    #[test]
+    fn the_summary_counts_resources_evaluated_and_failing_per_policy_and_namespace() {
+        let web = resource("Deployment", Some("shop"), "web");
+        let api = resource("Deployment", Some("shop"), "api");
+        let crd = resource("ClusterRole", None, "reader");
+        let db = resource("aws_db_instance", None, "aws_db_instance.main");
+        let mut report = Report {
+            evaluated: vec![
+                evaluated(&web, &["probes", "limits"]),
+                evaluated(&api, &["probes", "limits"]),
+                evaluated(&crd, &["rbac"]),
+                evaluated(&db, &["encryption"]),
+            ],
+            findings: vec![
+                // Two findings of one policy on one resource: one failing resource.
+                finding("probes", &web, "/a"),
+                finding("probes", &web, "/b"),
+                // A waived finding does not fail its resource.
+                waived(finding("limits", &api, "/c")),
+                finding("encryption", &db, "/storage_encrypted"),
+            ],
+            ..Report::default()
+        };
+        report.finish();
+        let p = &report.summary.policies;
+        assert_eq!((p["probes"].resources, p["probes"].failing, p["probes"].findings), (2, 1, 2));
+        assert_eq!((p["limits"].resources, p["limits"].failing, p["limits"].suppressed), (2, 0, 1));
+        assert_eq!((p["rbac"].resources, p["rbac"].failing), (1, 0));
+        assert_eq!((p["encryption"].resources, p["encryption"].failing), (1, 1));
+        // Without the bundle's facts, a policy's severity comes from its findings, and a
+        // policy without findings has none.
+        assert_eq!(p["probes"].severity, Some(Severity::High));
+        assert_eq!(p["rbac"].severity, None);
+        let n = &report.summary.namespaces;
+        assert_eq!(n.keys().map(String::as_str).collect::<Vec<_>>(), [CLUSTER_SCOPED, "shop"], "no Terraform bucket");
+        assert_eq!((n["shop"].resources, n["shop"].failing, n["shop"].findings), (2, 1, 2));
+        assert_eq!((n[CLUSTER_SCOPED].resources, n[CLUSTER_SCOPED].failing), (1, 0));
+
+        let json: serde_json::Value = serde_json::from_str(&crate::format::json::render(&report)).expect("json");
+        assert_eq!(json["summary"]["policies"]["probes"]["failing"], 1);
+        assert_eq!(json["summary"]["namespaces"]["shop"]["resources"], 2);
+        assert!(json["summary"]["policies"]["rbac"].get("severity").is_none());
+    }
+
+    #[test]
+    fn two_renders_of_one_chart_are_two_resources_and_a_lone_finding_still_counts() {
+        let web = resource("Deployment", Some("default"), "web");
+        let render = |values: &str| crate::render::Rendered {
+            renderer: crate::render::Renderer::Helm,
+            root: "chart".into(),
+            values: vec![values.into()],
+            command: format!("helm template chart -f {values}"),
+            hook: None,
+            document: Location { file: "out".into(), line: 1, column: 1 },
+            related: Vec::new(),
+        };
+        let mut prod = evaluated(&web, &["probes"]);
+        prod.rendered = Some(render("prod.yaml"));
+        let mut dev = evaluated(&web, &["probes"]);
+        dev.rendered = Some(render("dev.yaml"));
+        let mut failing = finding("probes", &web, "/a");
+        failing.rendered = Some(render("dev.yaml"));
+        // A finding whose evaluation the report does not list (a report built from findings).
+        let other = resource("Deployment", Some("other"), "x");
+        let mut report = Report {
+            evaluated: vec![prod, dev],
+            findings: vec![failing, finding("probes", &other, "/a")],
+            ..Report::default()
+        };
+        report.finish();
+        let probes = &report.summary.policies["probes"];
+        assert_eq!((probes.resources, probes.failing), (3, 2));
+        let n = &report.summary.namespaces;
+        assert_eq!((n["default"].resources, n["default"].failing), (2, 1));
+        assert_eq!((n["other"].resources, n["other"].failing), (1, 1));
+    }
+
+    #[test]
+    fn an_empty_report_serializes_no_tables() {
+        let mut report = Report::default();
+        report.finish();
+        let json: serde_json::Value = serde_json::from_str(&crate::format::json::render(&report)).expect("json");
+        assert!(json["summary"].get("policies").is_none() && json["summary"].get("namespaces").is_none());
     }
 }

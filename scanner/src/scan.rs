@@ -190,7 +190,7 @@ pub fn scan_observed(
                     location: None,
                     policy: None,
                 });
-                report.finish();
+                report.describe_policies(bundle);
                 return report;
             }
         };
@@ -248,7 +248,7 @@ pub fn scan_observed(
         }
     }
     ledger.finish(&all_waivers, options.today, options.report_unused_waivers, &mut report);
-    report.finish();
+    report.describe_policies(bundle);
     report.rendered_outputs = renders.renders.iter().map(|r| r.source.clone()).collect();
     let mut observed = found.sources;
     observed.extend(renders.renders.into_iter().map(|r| r.source));
