@@ -36,7 +36,12 @@ pub async fn run(bundle_dir: &std::path::Path, sizes: &[usize], threads: usize, 
         let objects = cluster_objects(size, seed);
         let kinds: BTreeSet<(String, String)> = objects
             .iter()
-            .map(|o| (o["apiVersion"].as_str().unwrap_or_default().to_string(), o["kind"].as_str().unwrap_or_default().to_string()))
+            .map(|o| {
+                (
+                    o["apiVersion"].as_str().unwrap_or_default().to_string(),
+                    o["kind"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         let served = kinds
             .iter()
@@ -55,7 +60,8 @@ pub async fn run(bundle_dir: &std::path::Path, sizes: &[usize], threads: usize, 
         let list = ListOptions::default();
         for run in 1..=runs {
             let started = Instant::now();
-            let result = audit_cluster(client.clone(), &bundle, &list, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let result =
+                audit_cluster(client.clone(), &bundle, &list, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let wall = started.elapsed();
             let judging = {
                 let started = Instant::now();
