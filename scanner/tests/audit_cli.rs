@@ -132,6 +132,21 @@ async fn audits_a_cluster_into_the_scan_formats_and_policy_reports() {
     let counted = findings.iter().filter(|f| f["resource"]["namespace"] == "shop" && f["suppressed"].is_null()).count();
     assert_eq!(shop["summary"]["fail"], json!(counted), "the report and the JSON agree");
     assert_eq!(shop["summary"]["skip"], json!(findings.iter().filter(|f| !f["suppressed"].is_null()).count()));
+
+    // The audit's JSON is a report `policy-scan report` reads like a scan's.
+    let audit_json = dir.path().join("audit.json");
+    std::fs::write(&audit_json, &out.stdout).expect("written");
+    let html = dir.path().join("audit.html");
+    let out =
+        policy_scan(args(&["report", audit_json.to_str().expect("utf-8"), "--html", html.to_str().expect("utf-8")]))
+            .await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&html).expect("the HTML report");
+    let counting = findings.iter().filter(|f| f["suppressed"].is_null()).count();
+    assert!(page.contains(&format!("data-total=\"findings\">{counting}<")), "the page's total is the audit's");
+    // Paths may break after each `/` on screen.
+    let text = page.replace("<wbr>", "");
+    assert!(text.contains("cluster/shop/Deployment/web"), "findings are located in the cluster");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

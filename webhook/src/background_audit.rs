@@ -113,6 +113,13 @@ async fn audit_once(client: &kube::Client, live: &Live, metrics: &Metrics, setti
     if !result.not_served.is_empty() {
         tracing::info!(kinds = %result.not_served.join(", "), "the cluster does not serve these kinds; nothing of them was audited");
     }
+    let mut by_policy: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in result.audit.results.iter().filter(|r| r.outcome == Outcome::Fail) {
+        *by_policy.entry(r.policy.as_str()).or_default() += 1;
+    }
+    for (policy, violations) in by_policy {
+        tracing::info!(policy, violations, "audit: running objects violate this policy");
+    }
     for (policy, count) in result.audit.would_deny() {
         let enforcement = bundle.policy(policy).map(|p| p.metadata.enforcement.to_string()).unwrap_or_default();
         tracing::warn!(
