@@ -180,7 +180,12 @@ fn check(
 pub fn load_file(file: &Path, known: &dyn Fn(&str) -> bool) -> Result<Vec<Located>, Diagnostics> {
     let source = std::fs::read_to_string(file)
         .map_err(|e| Diagnostic::in_file(file, format!("cannot read the waiver file: {e}")))?;
-    let node = yaml::parse_single(&source, &Limits::default())
+    parse_file_text(file, &source, known)
+}
+
+/// [`load_file`] of a text already read; `file` names it in diagnostics.
+pub fn parse_file_text(file: &Path, source: &str, known: &dyn Fn(&str) -> bool) -> Result<Vec<Located>, Diagnostics> {
+    let node = yaml::parse_single(source, &Limits::default())
         .map_err(|e| Diagnostic::new(file, Some(e.position), e.message))?;
     let parsed: WaiverFile = deserialize_node(file, &node)?;
     let mut problems = Vec::new();

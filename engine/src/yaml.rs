@@ -701,6 +701,18 @@ mod tests {
     }
 
     #[test]
+    fn too_many_documents_and_too_large_an_input_are_refused_at_their_place() {
+        let limits = Limits { max_documents: 3, ..Limits::default() };
+        let err = parse_documents("a: 1\n---\nb: 2\n---\nc: 3\n---\nd: 4\n", &limits).expect_err("four documents");
+        assert!(err.message.contains("more than 3 documents"), "{err}");
+        assert_eq!(err.position.line, 6, "at the start of the first document past the limit: {err}");
+        assert!(parse_documents("a: 1\n---\nb: 2\n---\nc: 3\n", &limits).is_ok(), "three are fine");
+        let limits = Limits { max_input_bytes: 16, ..Limits::default() };
+        let err = parse_documents("name: a-longer-value\n", &limits).expect_err("too large");
+        assert!(err.message.contains("more than the limit of 16"), "{err}");
+    }
+
+    #[test]
     fn json_reads_as_yaml_with_positions_and_bom() {
         let root = parse_single("\u{feff}{\n  \"a\": {\"b\": [1, true, null, \"s\"]}\n}\n", &Limits::default())
             .expect("parses");

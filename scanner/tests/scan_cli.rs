@@ -124,6 +124,35 @@ fn a_file_that_does_not_parse_is_an_error_and_the_scan_goes_on() {
 }
 
 #[test]
+fn an_oversized_or_binary_file_is_a_read_error_naming_it_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limit = policy_scan::discover::MAX_SOURCE_BYTES as usize;
+    // A comment line repeated past the limit: valid YAML, refused for its size alone.
+    let line = "# padding padding padding padding padding padding padding padding padding\n";
+    let big = line.repeat(limit / line.len() + 2);
+    write(dir.path(), "huge.yaml", &big);
+    std::fs::write(dir.path().join("image.yaml"), b"apiVersion: v1\0\x89PNG\r\n").expect("write");
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'x:1'}]}\n",
+    );
+    let (code, report) = json_report(&[&dir.path().display().to_string()], None);
+    assert_eq!(code, 2, "{report}");
+    let errors = report["errors"].as_array().expect("errors");
+    let of = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e["location"]["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            .unwrap_or_else(|| panic!("no error for {name}: {errors:?}"))
+    };
+    assert_eq!(of("huge.yaml")["kind"], "read");
+    assert!(of("huge.yaml")["message"].as_str().expect("message").contains(&format!("more than the limit of {limit}")));
+    assert_eq!(of("image.yaml")["kind"], "read");
+    assert_eq!(report["summary"]["resources"], 1, "the pod was still scanned");
+}
+
+#[test]
 fn an_alias_bomb_is_refused_quickly() {
     let mut bomb = String::from(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n",

@@ -164,6 +164,59 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
     }
 }
 
+/// The most reasons a deny message names, and its largest size: the API server hands the message
+/// to the user (and to its audit log); a workload with hundreds of containers must not make it
+/// megabytes long. The count of those left out is said.
+pub const MAX_REASONS: usize = 25;
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+/// The most warnings an answer carries, and the largest one: kubectl prints each on its own line.
+pub const MAX_WARNINGS: usize = 25;
+pub const MAX_WARNING_BYTES: usize = 1024;
+
+/// `text` cut at a character boundary to at most `max` bytes, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub(3);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// The reasons of a denial joined, within [`MAX_REASONS`] and [`MAX_MESSAGE_BYTES`].
+fn joined_reasons(head: &str, reasons: &[String]) -> String {
+    let mut message = head.to_string();
+    let mut named = 0;
+    for reason in reasons.iter().take(MAX_REASONS) {
+        let sep = if named == 0 { "" } else { "; " };
+        // Room is kept for the closing count.
+        if message.len() + sep.len() + reason.len() > MAX_MESSAGE_BYTES - 64 {
+            break;
+        }
+        message.push_str(sep);
+        message.push_str(reason);
+        named += 1;
+    }
+    if named < reasons.len() {
+        message.push_str(&format!("; and {} more violations", reasons.len() - named));
+    }
+    cut(&message, MAX_MESSAGE_BYTES)
+}
+
+/// Warnings within [`MAX_WARNINGS`] (the last one counting those left out) and
+/// [`MAX_WARNING_BYTES`] each.
+fn bounded_warnings(warnings: Vec<String>) -> Vec<String> {
+    let total = warnings.len();
+    let mut kept: Vec<String> = warnings.into_iter().take(MAX_WARNINGS).map(|w| cut(&w, MAX_WARNING_BYTES)).collect();
+    if total > MAX_WARNINGS {
+        kept.truncate(MAX_WARNINGS - 1);
+        kept.push(format!("gatehouse: and {} more warnings", total - (MAX_WARNINGS - 1)));
+    }
+    kept
+}
+
 fn describe(v: &Violation) -> String {
     let field = if v.path.is_empty() { String::new() } else { format!(" (at {})", v.path) };
     format!("[{}] {}{field}", v.policy, v.message)
@@ -196,6 +249,7 @@ pub fn decide(
     let audited: Vec<Violation> = decision.with_enforcement(Enforcement::Audit).filter(counts).cloned().collect();
     let warned: Vec<Violation> = decision.with_enforcement(Enforcement::Warn).filter(counts).cloned().collect();
     warnings.extend(warned.iter().map(|v| format!("gatehouse: {}", describe(v))));
+    let warnings = bounded_warnings(warnings);
     let subject = format!(
         "{} {}{}",
         review.kind(),
@@ -205,7 +259,7 @@ pub fn decide(
     match endpoint {
         Endpoint::Validate(_) if !denied.is_empty() => {
             let reasons: Vec<String> = denied.iter().map(describe).collect();
-            let message = format!("gatehouse denied {subject}: {}", reasons.join("; "));
+            let message = joined_reasons(&format!("gatehouse denied {subject}: "), &reasons);
             let mut response =
                 json!({"allowed": false, "status": {"code": 403, "reason": "Forbidden", "message": message}});
             if !warnings.is_empty() {
@@ -262,5 +316,25 @@ pub fn decide(
                 audited: Vec::new(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_cut_at_a_character_boundary_and_counted() {
+        let text = "é".repeat(2000);
+        let short = cut(&text, 101);
+        assert!(short.len() <= 101 && short.ends_with("...") && short.is_char_boundary(short.len() - 3));
+        assert_eq!(cut("short", 10), "short");
+        let reasons: Vec<String> = (0..40).map(|i| format!("[p{i}] fails")).collect();
+        let message = joined_reasons("gatehouse denied Deployment a/b: ", &reasons);
+        assert!(message.ends_with("; and 15 more violations"), "{message}");
+        let warnings = bounded_warnings((0..30).map(|i| format!("w{i}")).collect());
+        assert_eq!(warnings.len(), MAX_WARNINGS);
+        assert_eq!(warnings[MAX_WARNINGS - 1], "gatehouse: and 6 more warnings");
+        assert_eq!(bounded_warnings(vec!["one".into()]), ["one"]);
     }
 }

@@ -185,6 +185,33 @@ async fn malformed_and_oversized_requests_get_a_json_error() {
 }
 
 #[tokio::test]
+async fn a_denial_with_hundreds_of_reasons_stays_within_the_message_and_warning_bounds() {
+    use policy_webhook::admission::{MAX_MESSAGE_BYTES, MAX_WARNING_BYTES, MAX_WARNINGS};
+    let state = state();
+    // 150 containers, each without probes, resources or a security context, on a mutable tag:
+    // hundreds of denying reasons and warnings.
+    let containers: Vec<Value> =
+        (0..150).map(|i| json!({"name": format!("c{i}"), "image": format!("registry.example/app:{i}")})).collect();
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "wide", "namespace": "team"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "wide"}},
+                 "template": {"metadata": {"labels": {"app": "wide"}}, "spec": {"containers": containers}}},
+    });
+    let (status, answer) =
+        post(&state, "/validate", serde_json::to_vec(&review_of(deployment, "CREATE")).expect("json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = &answer["response"];
+    assert_eq!(response["allowed"], false);
+    let message = response["status"]["message"].as_str().expect("message");
+    assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+    assert!(message.contains("more violations"), "the reasons left out are counted: {message}");
+    let warnings = response["warnings"].as_array().expect("warnings");
+    assert!(warnings.len() <= MAX_WARNINGS, "{} warnings", warnings.len());
+    assert!(warnings.iter().all(|w| w.as_str().is_some_and(|w| w.len() <= MAX_WARNING_BYTES)));
+    assert!(warnings.last().and_then(Value::as_str).is_some_and(|w| w.contains("more warnings")), "{warnings:?}");
+}
+
+#[tokio::test]
 async fn an_evaluation_that_would_overrun_is_answered_in_time_by_the_failure_policy() {
     let dir = tempfile_dir();
     std::fs::create_dir_all(dir.join("kubernetes/slow")).expect("mkdir");

@@ -320,6 +320,14 @@ impl Loader {
         self.load_module_source(&module, HashMap::new())
     }
 
+    /// Reads one .tf text as a whole root module in `dir` (where its local module calls are
+    /// looked for): what the fuzz target of the .tf reader drives.
+    pub fn load_text(&mut self, dir: &Path, name: &str, text: String) -> Result<Loaded, Vec<HclError>> {
+        let file = parse_file(name.into(), text).map_err(|e| vec![e])?;
+        let module = Arc::new(ModuleSource { dir: dir.to_path_buf(), files: vec![file] });
+        self.load_module_source(&module, HashMap::new())
+    }
+
     /// The directories that `dir`'s module blocks call by a local `source`.
     pub fn local_calls(&mut self, dir: &Path) -> Result<Vec<PathBuf>, Vec<HclError>> {
         let module = self.parse_dir(dir)?;
