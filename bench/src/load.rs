@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::corpus;
 
 /// Bodies of AdmissionReviews for generated workloads: CREATE and UPDATE, validate and mutate.
-fn requests(count: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn requests(count: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
     let mut rng = corpus::Rng::new(seed);
     (0..count)
         .map(|i| {
@@ -36,16 +36,22 @@ fn requests(count: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-async fn exchange(
+/// Sends one request on a keep-alive connection and reads the whole answer into `buffer`: its
+/// status, and where its body starts in `buffer`. A GET when `body` is empty.
+pub(crate) async fn exchange(
     stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
     path: &str,
     body: &[u8],
     buffer: &mut Vec<u8>,
-) -> Result<u16> {
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
+) -> Result<(u16, usize)> {
+    let head = if body.is_empty() {
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    } else {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+    };
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body).await?;
     buffer.clear();
@@ -63,7 +69,7 @@ async fn exchange(
             .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse().ok()))
             .ok_or_else(|| anyhow!("no content-length"))?;
         if buffer.len() >= end + 4 + length {
-            return Ok(head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0));
+            return Ok((head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0), end + 4));
         }
     }
 }
@@ -117,7 +123,7 @@ pub async fn run(bundle_dir: &Path, connections: usize, duration: Duration, seed
                 i += connections;
                 let sent = Instant::now();
                 match exchange(&mut stream, path, body, &mut buffer).await {
-                    Ok(200) => latencies.push(sent.elapsed()),
+                    Ok((200, _)) => latencies.push(sent.elapsed()),
                     Ok(_) | Err(_) => errors += 1,
                 }
             }

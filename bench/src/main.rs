@@ -9,6 +9,7 @@ use gatehouse_engine::{Bundle, Config, Evaluator, Inventory, Review};
 
 mod audit;
 mod corpus;
+mod drills;
 mod load;
 
 #[derive(Debug, Parser)]
@@ -96,6 +97,21 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// The real policy-webhook (built beside this binary, or $POLICY_WEBHOOK) as a child process
+    /// over HTTPS: its sustained rate, an overload at five times it, recovery, a broken bundle
+    /// pushed, its certificate rotated and SIGTERM under load, and a soak; prints one table.
+    Drills {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        /// Seconds of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Minutes of the soak at the sustained rate, closed loop on 8 connections (0: none).
+        #[arg(long, default_value_t = 0)]
+        soak_minutes: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// One measurement of `scan`, in a fresh process (run by `scan`).
     #[command(hide = true)]
     ScanOnce {
@@ -124,6 +140,10 @@ fn main() -> Result<()> {
         Command::Scan { bundle, documents, threads, seed } => scan_sizes(&bundle, &documents, threads, seed),
         Command::Terraform { bundle, resources, threads, runs } => terraform(&bundle, &resources, threads, runs.max(1)),
         Command::ScanOnce { bundle, documents, threads, seed } => scan_once(&bundle, documents, threads, seed),
+        Command::Drills { bundle, seconds, soak_minutes, seed } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(drills::run(&bundle, seconds, soak_minutes, seed)),
         Command::Audit { bundle, objects, threads, runs, seed } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?

@@ -121,7 +121,7 @@ pub fn parse(body: &[u8]) -> Result<Request, BadRequest> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub allowed: bool,
-    /// `allowed`, `denied`, `warned`, `patched`, `exempt` or `error`.
+    /// `allowed`, `denied`, `warned`, `patched`, `exempt`, `error` or `shed` (overloaded).
     pub decision: &'static str,
     pub response: Value,
     pub denied: Vec<Violation>,
@@ -162,6 +162,14 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
         warned: Vec::new(),
         audited: Vec::new(),
     }
+}
+
+/// Answers at once, by the failure policy, a review that arrives while `queued` others already
+/// wait for an evaluator: the webhook sheds what it could not judge in time anyway.
+pub fn overloaded(uid: &str, queued: usize, fail_open: bool) -> Outcome {
+    let mut outcome = failure(uid, &format!("overloaded: {queued} reviews already wait for an evaluator"), fail_open);
+    outcome.decision = "shed";
+    outcome
 }
 
 /// The most reasons a deny message names, and its largest size: the API server hands the message

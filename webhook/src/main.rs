@@ -45,6 +45,10 @@ struct Cli {
     /// CPU-bound: the default, twice the CPUs, keeps the cores busy without piling up memory.
     #[arg(long)]
     max_in_flight: Option<usize>,
+    /// Reviews that may wait for an evaluator (default: four times --max-in-flight); one more is
+    /// answered at once by its failure policy ("overloaded") instead of queueing to its deadline.
+    #[arg(long)]
+    max_waiting: Option<usize>,
     /// PEM certificate chain to serve; read again when it changes on disk.
     #[arg(long, requires = "tls_key", required_unless_present_any = ["insecure_http", "dev", "print_rbac"])]
     tls_cert: Option<PathBuf>,
@@ -206,6 +210,9 @@ async fn run(cli: Cli) -> Result<()> {
         cli.max_in_flight.unwrap_or_else(policy_webhook::server::default_max_in_flight),
     );
     app.policy_timing_every = cli.policy_timing_every;
+    if let Some(n) = cli.max_waiting {
+        app.max_waiting = n;
+    }
     let state = Arc::new(app);
     let stop = Arc::new(AtomicBool::new(false));
     let reloader = Reloader::new(source, bundle.clone(), inventory, Arc::clone(&live));

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -39,6 +39,11 @@ pub struct AppState {
     pub fail_open: bool,
     /// Bounds the reviews evaluated at once.
     pub permits: Arc<Semaphore>,
+    /// Reviews waiting for a permit, and how many may: past that the webhook is overloaded, and
+    /// a review is answered at once by its failure policy rather than queued until its deadline
+    /// (which would hold the API server's connections and every queued review's memory).
+    waiting: AtomicUsize,
+    pub max_waiting: usize,
     pub metrics: Metrics,
     /// Every how many reviews one is evaluated again policy by policy for the timing metrics
     /// (after it is answered); 0 never.
@@ -58,6 +63,8 @@ impl AppState {
             safety,
             fail_open,
             permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting: max_in_flight.max(1) * 4,
             metrics: Metrics::default(),
             policy_timing_every: 100,
             reviews: AtomicU64::new(0),
@@ -204,8 +211,22 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
     let uid = request.uid.clone();
     let started = Instant::now();
     let fail_open = endpoint.fails_open(state.fail_open);
-    let Ok(Ok(permit)) = tokio::time::timeout(budget, Arc::clone(&state.permits).acquire_owned()).await else {
-        return admission::failure(&uid, "too many reviews in flight to answer in time", fail_open);
+    let permit = match Arc::clone(&state.permits).try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            let queued = state.waiting.fetch_add(1, Ordering::AcqRel);
+            let waited = if queued >= state.max_waiting {
+                None
+            } else {
+                tokio::time::timeout(budget, Arc::clone(&state.permits).acquire_owned()).await.ok().and_then(Result::ok)
+            };
+            state.waiting.fetch_sub(1, Ordering::AcqRel);
+            match waited {
+                Some(permit) => permit,
+                None if queued >= state.max_waiting => return admission::overloaded(&uid, queued, fail_open),
+                None => return admission::failure(&uid, "too many reviews in flight to answer in time", fail_open),
+            }
+        }
     };
     let remaining = budget.saturating_sub(started.elapsed());
     let generation = state.live.current();

@@ -211,6 +211,61 @@ async fn a_denial_with_hundreds_of_reasons_stays_within_the_message_and_warning_
     assert!(warnings.last().and_then(Value::as_str).is_some_and(|w| w.contains("more warnings")), "{warnings:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_webhook_sheds_at_once_by_the_failure_policy_and_recovers() {
+    let dir = tempfile_dir();
+    std::fs::create_dir_all(dir.join("kubernetes/slow")).expect("mkdir");
+    std::fs::write(dir.join("kubernetes/slow/policy.yaml"), "id: slow\ntitle: Slow\ndescription: Slow.\nseverity: low\ncategory: security\nguideline: {section: S, bullet: B}\ntargets: [{apiGroups: [''], kinds: [ConfigMap]}]\nremediation: None.\n").expect("write");
+    std::fs::write(dir.join("kubernetes/slow/policy.rego"), "package t.slow\n\nviolation contains {\"msg\": \"never\"} if {\n\tinput.review.object.kind == \"ConfigMap\"\n\tsome i in numbers.range(1, 30000)\n\tsome j in numbers.range(1, 30000)\n\ti + j < 0\n}\n").expect("write");
+    let bundle = Bundle::load(&dir, &Config::default()).expect("bundle");
+    // One evaluator and one review allowed to wait for it.
+    let mut state = AppState::for_bundle(&bundle, "gatehouse-system", false, 1).expect("state");
+    state.max_waiting = 1;
+    let state = Arc::new(state);
+    let body = serde_json::to_vec(&review_of(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team"}}),
+        "CREATE",
+    ))
+    .expect("bytes");
+    let busy = {
+        let (state, body) = (Arc::clone(&state), body.clone());
+        tokio::spawn(async move { post(&state, "/validate?timeout=2s", body).await })
+    };
+    let queued = {
+        let (state, body) = (Arc::clone(&state), body.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            post(&state, "/validate?timeout=2s", body).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (_, shed) = post(&state, "/validate?timeout=2s", body.clone()).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "shed at once, not at the deadline: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(shed["response"]["allowed"], false, "the security policy fails closed: {shed}");
+    assert!(
+        shed["response"]["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("overloaded: 1 reviews already wait")),
+        "{shed}"
+    );
+    for task in [busy, queued] {
+        let (_, answer) = task.await.expect("joined");
+        assert_eq!(answer["response"]["allowed"], false, "answered by the failure policy at the deadline: {answer}");
+    }
+    let metrics = state.metrics.render(&state.live.counters());
+    assert!(metrics.contains("decision=\"shed\""), "{metrics}");
+    // Nothing waits any more: the next review queues again rather than being shed.
+    let started = Instant::now();
+    let (_, again) = post(&state, "/validate?timeout=1s", body).await;
+    assert!(started.elapsed() >= Duration::from_millis(500), "judged (until its deadline), not shed");
+    assert!(!again["response"].to_string().contains("overloaded"), "{again}");
+}
+
 #[tokio::test]
 async fn an_evaluation_that_would_overrun_is_answered_in_time_by_the_failure_policy() {
     let dir = tempfile_dir();
