@@ -1525,6 +1525,26 @@ resource "aws_s3_bucket" "b" {
     }
 
     #[test]
+    fn a_module_that_calls_itself_or_nests_too_deep_is_an_error_at_its_call() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), &[("main.tf", "locals {}\n\nmodule \"again\" {\n  source = \"./\"\n}\n")]);
+        let errors = Loader::new().load_root(dir.path()).expect_err("calls itself");
+        assert!(errors[0].message.contains("call themselves"), "{errors:?}");
+        assert_eq!(errors[0].position.line, 3, "at the module block: {errors:?}");
+
+        // A chain of 20 modules, each calling the next: deeper than MAX_MODULE_DEPTH.
+        for i in 0..20 {
+            let module = dir.path().join(format!("m{i}"));
+            std::fs::create_dir_all(&module).expect("mkdir");
+            write(&module, &[("main.tf", &format!("module \"next\" {{\n  source = \"../m{}\"\n}}\n", i + 1))]);
+        }
+        std::fs::create_dir_all(dir.path().join("m20")).expect("mkdir");
+        write(&dir.path().join("m20"), &[("main.tf", "locals {}\n")]);
+        let errors = Loader::new().load_root(&dir.path().join("m0")).expect_err("too deep");
+        assert!(errors[0].message.contains(&format!("nest deeper than {MAX_MODULE_DEPTH}")), "{errors:?}");
+    }
+
+    #[test]
     fn counts_that_cannot_be_read_give_one_unknown_instance_and_huge_ones_are_bounded() {
         let dir = tempfile::tempdir().expect("tempdir");
         write(
