@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::format::json::SCHEMA_VERSION;
-use crate::report::{TERRAFORM_API_VERSION, finding_key};
+use crate::report::finding_key;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,41 +84,8 @@ pub struct Guideline {
     pub bullet: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-pub struct Location {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resource {
-    pub api_version: String,
-    pub kind: String,
-    #[serde(default)]
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl fmt::Display for Resource {
-    /// As the scanner names it: `Kind namespace/name`, a Terraform resource by its address.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.api_version == TERRAFORM_API_VERSION {
-            return f.write_str(&self.name);
-        }
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
-}
+// The report model's own types: they read back what they wrote.
+pub use crate::report::{Location, Resource};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Suppression {
