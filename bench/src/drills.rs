@@ -342,7 +342,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
         rss_start: rss,
         rss_end: webhook.rss_mib(),
         outcome: format!("{} errors", base.errors),
-        passed: true,
+        passed: base.errors == 0,
         measured: base,
     });
 
@@ -368,7 +368,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
         } else {
             format!("{} late, {} errors", over.answered - over.in_time, over.errors)
         },
-        passed: true,
+        passed: answered_in_time,
         measured: over,
     });
 
@@ -414,7 +414,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
             if reported { ", reports the failed reload" } else { ", says NOTHING of it" },
             measured.errors
         ),
-        passed: reported,
+        passed: reported && measured.errors == 0,
         measured,
     });
 
@@ -446,7 +446,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
             measured.errors,
             if served_new { "the new certificate is served" } else { "the OLD certificate is still served" }
         ),
-        passed: served_new,
+        passed: served_new && measured.errors == 0,
         measured,
     });
 
@@ -472,7 +472,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
             rss_start: rss,
             rss_end: webhook.rss_mib(),
             outcome: format!("RSS {grew:+.1} MiB after the first minute; {} errors", soak.errors),
-            passed: true,
+            passed: soak.errors == 0,
             measured: soak,
         });
     }
@@ -503,7 +503,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
             measured.lost_before_cutoff,
             exit.map_or("by signal".into(), |c| c.to_string())
         ),
-        passed: true,
+        passed: measured.lost_before_cutoff == 0 && exit == Some(0),
         measured,
     });
 
