@@ -3,7 +3,7 @@
 //! configured namespace overrides. Every violation is a result whatever the policy's
 //! enforcement: an audit is where a policy in `audit` or `warn` shows what it would deny.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use gatehouse_engine::evaluate::evaluate_in_parallel;
@@ -107,13 +107,11 @@ pub struct Audit {
 impl Audit {
     /// Passing (object, policy) checks of a namespace (`None`: cluster-scoped objects).
     pub fn passes(&self) -> BTreeMap<Option<String>, usize> {
-        let mut failed: BTreeMap<(&Subject, &str), ()> = BTreeMap::new();
-        for r in &self.results {
-            failed.insert((&r.subject, r.policy.as_str()), ());
-        }
+        let failed: BTreeSet<(&Subject, &str)> =
+            self.results.iter().map(|r| (&*r.subject, r.policy.as_str())).collect();
         let mut passes = BTreeMap::new();
         for j in &self.judged {
-            let passing = j.policies.iter().filter(|p| !failed.contains_key(&(&*j.subject, &***p))).count();
+            let passing = j.policies.iter().filter(|p| !failed.contains(&(&*j.subject, &***p))).count();
             *passes.entry(j.subject.namespace.clone()).or_default() += passing;
         }
         passes

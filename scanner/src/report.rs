@@ -136,13 +136,15 @@ impl Finding {
 
     /// What identifies a finding across runs, for baselines and fingerprints.
     pub fn key(&self) -> String {
-        let r = &self.resource;
         let render = self.rendered.as_ref().map(|r| (r.root.as_str(), r.values.clone()));
-        finding_key(
-            [&self.policy, &r.api_version, &r.kind, r.namespace.as_deref().unwrap_or(""), &r.name, &self.path],
-            render,
-        )
+        resource_finding_key(&self.policy, &self.resource, &self.path, render)
     }
+}
+
+/// [`finding_key`] of a finding of `policy` at `path` of `resource` (in a render, when given):
+/// the written report's findings and those read back are keyed alike.
+pub fn resource_finding_key(policy: &str, r: &Resource, path: &str, render: Option<(&str, Vec<String>)>) -> String {
+    finding_key([policy, &r.api_version, &r.kind, r.namespace.as_deref().unwrap_or(""), &r.name, path], render)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

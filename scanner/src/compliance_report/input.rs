@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::format::json::SCHEMA_VERSION;
-use crate::report::finding_key;
+use crate::report::resource_finding_key;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,12 +136,8 @@ fn yes() -> bool {
 impl Finding {
     /// The key `--baseline` matches findings by (policy, resource, field, and render).
     pub fn key(&self) -> String {
-        let r = &self.resource;
         let render = self.rendered.as_ref().map(|r| (r.root.as_str(), r.values.clone()));
-        finding_key(
-            [&self.policy, &r.api_version, &r.kind, r.namespace.as_deref().unwrap_or(""), &r.name, &self.path],
-            render,
-        )
+        resource_finding_key(&self.policy, &self.resource, &self.path, render)
     }
 
     pub fn counts(&self) -> bool {
