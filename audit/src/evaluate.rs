@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use gatehouse_engine::evaluate::evaluate_in_parallel;
 use gatehouse_engine::kinds::group_of;
+use gatehouse_engine::review::to_rego;
 use gatehouse_engine::waivers::{self, Date};
 use gatehouse_engine::{Bundle, Enforcement, EvaluationError, Evaluator, Inventory, Mode, Review, Severity};
 use serde::Serialize;
@@ -162,16 +163,19 @@ fn controlled(bundle: &Bundle, object: &Value) -> bool {
 /// the exempt namespaces and not owned by a judged controller, are evaluated on `threads`
 /// threads, each with its own clone of the prepared evaluator.
 pub fn evaluate(bundle: &Bundle, objects: &[Value], options: &AuditOptions) -> Result<Audit, EvaluationError> {
+    // Each object is converted once: its review and the inventory share the value.
     let mut inventory = Inventory::new();
+    let mut candidates = Vec::with_capacity(objects.len());
     for object in objects {
-        inventory.add(object, "default");
+        let Ok(review) = Review::from_rego_object(to_rego(object), "default") else { continue };
+        inventory.add_review(&review, "default");
+        candidates.push((object, review));
     }
     let evaluator = Evaluator::new(bundle, &inventory)?;
     let mut audit = Audit { listed: objects.len(), ..Audit::default() };
     let ids: Vec<Arc<str>> = bundle.policies().iter().map(|p| Arc::from(p.id())).collect();
     let mut reviews: Vec<(Review, Arc<Subject>, Vec<usize>)> = Vec::new();
-    for object in objects {
-        let Ok(review) = Review::from_object(object.clone(), "default") else { continue };
+    for (object, review) in candidates {
         let policies = validating(bundle, review.group(), review.kind());
         if policies.is_empty() {
             continue;
