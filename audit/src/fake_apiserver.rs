@@ -1,16 +1,20 @@
 //! An HTTP server that answers as a kube-apiserver does for what the audit uses: legacy
 //! discovery, paginated lists (`limit`, `continue`, `resourceVersion`, `remainingItemCount`,
 //! items without `apiVersion`/`kind`), `labelSelector` equality, get, create, replace with
-//! optimistic concurrency (409 on a stale resourceVersion), server-side apply and delete, with
-//! `Status` bodies for errors. Tests inject failures per request and read the request log.
+//! optimistic concurrency (409 on a stale resourceVersion), server-side apply and delete, and
+//! watches (`watch=true` from a `resourceVersion`, with `timeoutSeconds`, and `410 Expired` once
+//! that version is compacted away), with `Status` bodies for errors. Tests inject failures per
+//! request, cut or expire the open watches, take the whole server down and up again, and read
+//! the request log.
 //!
 //! Built only with the `fake-apiserver` feature, for this workspace's tests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -66,20 +70,96 @@ impl Fault {
     }
 }
 
+/// A change of one object, as a watch reports it.
+#[derive(Debug, Clone)]
+struct Change {
+    revision: u64,
+    key: (String, String),
+    namespace: Option<String>,
+    kind: &'static str,
+    object: Value,
+}
+
 #[derive(Debug, Default)]
 struct Store {
     served: Vec<Served>,
     /// Objects by (group, plural), in creation order.
     objects: BTreeMap<(String, String), Vec<Value>>,
     revision: u64,
+    /// Every change, in order; watches from a revision below `compacted` get `410 Expired`.
+    changes: Vec<Change>,
+    compacted: u64,
+    /// While set, every request is answered with this status and no watch stays open.
+    outage: Option<u16>,
+    open_watches: BTreeMap<(String, String), usize>,
     faults: Vec<Fault>,
     log: Vec<String>,
 }
 
+impl Store {
+    fn record(&mut self, key: (String, String), kind: &'static str, object: &Value) {
+        let namespace = object["metadata"]["namespace"].as_str().map(str::to_string);
+        self.changes.push(Change { revision: self.revision, key, namespace, kind, object: object.clone() });
+    }
+
+    /// Stores `object` (its resourceVersion already set) in place of the one of its namespace
+    /// and name, or as a new one, and records the change.
+    fn upsert(&mut self, key: (String, String), object: &Value) {
+        let list = self.objects.entry(key.clone()).or_default();
+        let same = |o: &Value| {
+            o["metadata"]["name"] == object["metadata"]["name"]
+                && o["metadata"]["namespace"] == object["metadata"]["namespace"]
+        };
+        let change = match list.iter().position(same) {
+            Some(i) => {
+                list[i] = object.clone();
+                "MODIFIED"
+            }
+            None => {
+                list.push(object.clone());
+                "ADDED"
+            }
+        };
+        self.record(key, change, object);
+    }
+
+    /// Removes the object of that name (in that namespace, when given) as a new revision;
+    /// whether there was one.
+    fn remove(&mut self, key: (String, String), namespace: Option<&str>, name: &str) -> bool {
+        let list = self.objects.entry(key.clone()).or_default();
+        let found = list.iter().position(|o| {
+            o["metadata"]["name"] == name && namespace.is_none_or(|ns| o["metadata"]["namespace"].as_str() == Some(ns))
+        });
+        let Some(at) = found else { return false };
+        let mut deleted = list.remove(at);
+        self.revision += 1;
+        deleted["metadata"]["resourceVersion"] = json!(self.revision.to_string());
+        self.record(key, "DELETED", &deleted);
+        true
+    }
+}
+
+/// What the open watches are told.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Changed,
+    /// End, as a server that closes a watch (or goes away) does.
+    Cut,
+    /// Send `410 Expired` and end: the watched revision was compacted.
+    Expire,
+}
+
 /// The server's state; clones share it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FakeApiServer {
     store: Arc<Mutex<Store>>,
+    signals: tokio::sync::broadcast::Sender<Signal>,
+}
+
+impl Default for FakeApiServer {
+    fn default() -> FakeApiServer {
+        FakeApiServer { store: Arc::default(), signals: tokio::sync::broadcast::channel(1024).0 }
+    }
 }
 
 fn status(code: u16, reason: &str, message: &str) -> Response {
@@ -143,7 +223,8 @@ impl FakeApiServer {
     }
 
     /// Adds an object (with `apiVersion`, `kind`, `metadata.name`, and `metadata.namespace`
-    /// for a namespaced kind); the server gives it a uid and a resourceVersion.
+    /// for a namespaced kind), or replaces the one of its name; the server gives it a uid and a
+    /// resourceVersion, and open watches see it.
     pub fn add(&self, object: Value) {
         let mut store = lock(&self.store);
         let api_version = object["apiVersion"].as_str().unwrap_or_default().to_string();
@@ -157,7 +238,51 @@ impl FakeApiServer {
         let revision = store.revision;
         object["metadata"]["resourceVersion"] = json!(revision.to_string());
         object["metadata"]["uid"] = json!(format!("00000000-0000-4000-8000-{revision:012}"));
-        store.objects.entry((served.group, served.plural)).or_default().push(object);
+        store.upsert((served.group, served.plural), &object);
+        drop(store);
+        let _ = self.signals.send(Signal::Changed);
+    }
+
+    /// Deletes an object, as a DELETE does; open watches see it go.
+    pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
+        let mut store = lock(&self.store);
+        let Some(served) = store.served.iter().find(|s| s.api_version() == api_version && s.kind == kind).cloned()
+        else {
+            panic!("the fake API server does not serve {kind} ({api_version})");
+        };
+        if !store.remove((served.group, served.plural), namespace, name) {
+            panic!("no {kind} {name} to delete");
+        }
+        drop(store);
+        let _ = self.signals.send(Signal::Changed);
+    }
+
+    /// Takes the server down (every request answered with `code`, open watches ended) or, with
+    /// `None`, up again.
+    pub fn outage(&self, code: Option<u16>) {
+        lock(&self.store).outage = code;
+        if code.is_some() {
+            let _ = self.signals.send(Signal::Cut);
+        }
+    }
+
+    /// Ends the open watches without an error, as a server does at their timeout.
+    pub fn cut_watches(&self) {
+        let _ = self.signals.send(Signal::Cut);
+    }
+
+    /// Compacts the history: open watches get `410 Expired`, and so do watches from any
+    /// revision before the current one.
+    pub fn expire_watches(&self) {
+        let mut store = lock(&self.store);
+        store.compacted = store.revision;
+        drop(store);
+        let _ = self.signals.send(Signal::Expire);
+    }
+
+    /// How many watches of a kind (by group and plural) are open.
+    pub fn watches_open(&self, group: &str, plural: &str) -> usize {
+        lock(&self.store).open_watches.get(&(group.to_string(), plural.to_string())).copied().unwrap_or(0)
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -199,6 +324,9 @@ async fn handle(State(server): State<FakeApiServer>, method: Method, uri: Uri, b
     let line = format!("{method} {}", uri.path_and_query().map(ToString::to_string).unwrap_or(path.clone()));
     let mut store = lock(&server.store);
     store.log.push(line.clone());
+    if let Some(code) = store.outage {
+        return status(code, "InternalError", "etcdserver: request timed out (injected outage)");
+    }
     let mut fired = None;
     for fault in store.faults.iter_mut().filter(|f| f.matches(&line)) {
         fault.seen += 1;
@@ -216,16 +344,23 @@ async fn handle(State(server): State<FakeApiServer>, method: Method, uri: Uri, b
         return status(code, reason, &format!("injected fault for {line}"));
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
+    let response = match segments.as_slice() {
         ["api"] => axum::Json(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
             .into_response(),
         ["apis"] => axum::Json(group_list(&store)).into_response(),
         ["api", version] => axum::Json(resource_list(&store, "", version)).into_response(),
         ["apis", group, version] => axum::Json(resource_list(&store, group, version)).into_response(),
-        ["api", version, rest @ ..] => resource(&mut store, "", version, rest, &method, &uri, &body),
-        ["apis", group, version, rest @ ..] => resource(&mut store, group, version, rest, &method, &uri, &body),
+        ["api", version, rest @ ..] => resource(&server, &mut store, "", version, rest, &method, &uri, &body),
+        ["apis", group, version, rest @ ..] => {
+            resource(&server, &mut store, group, version, rest, &method, &uri, &body)
+        }
         _ => status(404, "NotFound", &format!("the server could not find the requested resource {path}")),
+    };
+    drop(store);
+    if method != Method::GET {
+        let _ = server.signals.send(Signal::Changed);
     }
+    response
 }
 
 fn group_list(store: &Store) -> Value {
@@ -272,6 +407,7 @@ fn labels_match(object: &Value, selector: &str) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn resource(
+    server: &FakeApiServer,
     store: &mut Store,
     group: &str,
     version: &str,
@@ -295,6 +431,9 @@ fn resource(
     let key = (group.to_string(), plural.to_string());
     let in_scope = |o: &Value| namespace.is_none_or(|ns| o["metadata"]["namespace"].as_str() == Some(ns));
     match (method.clone(), name) {
+        (Method::GET, None) if query_map(uri).get("watch").is_some_and(|w| w == "true" || w == "1") => {
+            watch(server, store, key, namespace, &query_map(uri))
+        }
         (Method::GET, None) => {
             let query = query_map(uri);
             let selector = query.get("labelSelector").cloned().unwrap_or_default();
@@ -350,10 +489,7 @@ fn resource(
             }
         }
         (Method::DELETE, Some(name)) => {
-            let list = store.objects.entry(key).or_default();
-            let before = list.len();
-            list.retain(|o| !(in_scope(o) && o["metadata"]["name"] == name));
-            if list.len() == before {
+            if !store.remove(key, namespace, name) {
                 return status(404, "NotFound", &format!("{plural} \"{name}\" not found"));
             }
             axum::Json(json!({"kind": "Status", "apiVersion": "v1", "status": "Success"})).into_response()
@@ -372,7 +508,7 @@ fn resource(
             }
             store.revision += 1;
             let revision = store.revision;
-            let list = store.objects.entry(key).or_default();
+            let list = store.objects.entry(key.clone()).or_default();
             let existing = list.iter().position(|o| in_scope(o) && o["metadata"]["name"] == name.as_str());
             match (method.clone(), existing) {
                 (Method::POST, Some(_)) => status(409, "AlreadyExists", &format!("{plural} \"{name}\" already exists")),
@@ -390,18 +526,143 @@ fn resource(
                     }
                     object["metadata"]["resourceVersion"] = json!(revision.to_string());
                     list[i] = object.clone();
+                    store.record(key, "MODIFIED", &object);
                     axum::Json(object).into_response()
                 }
-                (_, existing) => {
+                _ => {
                     object["metadata"]["resourceVersion"] = json!(revision.to_string());
-                    match existing {
-                        Some(i) => list[i] = object.clone(),
-                        None => list.push(object.clone()),
-                    }
+                    store.upsert(key, &object);
                     (StatusCode::CREATED, axum::Json(object)).into_response()
                 }
             }
         }
         _ => status(405, "MethodNotAllowed", "method not allowed"),
     }
+}
+
+/// An open watch: what it has sent, and what it still has to.
+struct Watch {
+    server: FakeApiServer,
+    key: (String, String),
+    namespace: Option<String>,
+    sent_through: u64,
+    signals: tokio::sync::broadcast::Receiver<Signal>,
+    until: tokio::time::Instant,
+    backlog: VecDeque<String>,
+    /// End once the backlog is sent.
+    ending: bool,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(open) = lock(&self.server.store).open_watches.get_mut(&self.key) {
+            *open = open.saturating_sub(1);
+        }
+    }
+}
+
+fn event_line(kind: &str, object: &Value) -> String {
+    json!({"type": kind, "object": object}).to_string()
+}
+
+fn expired_line(from: u64) -> String {
+    let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": format!("too old resource version: {from}"), "reason": "Expired", "code": 410});
+    event_line("ERROR", &status)
+}
+
+impl Watch {
+    /// Queues the changes of this watch's objects after `sent_through`.
+    fn catch_up(&mut self, store: &Store) {
+        let namespace = self.namespace.as_deref();
+        for change in store.changes.iter().filter(|c| c.revision > self.sent_through && c.key == self.key) {
+            if namespace.is_none_or(|ns| change.namespace.as_deref() == Some(ns)) {
+                self.backlog.push_back(event_line(change.kind, &change.object));
+            }
+        }
+        self.sent_through = store.revision;
+    }
+
+    async fn next_line(mut self) -> Option<(Result<Bytes, std::convert::Infallible>, Watch)> {
+        loop {
+            if let Some(line) = self.backlog.pop_front() {
+                return Some((Ok(Bytes::from(line + "\n")), self));
+            }
+            if self.ending {
+                return None;
+            }
+            // The lock is let go before returning: dropping the watch takes it again.
+            let shared = Arc::clone(&self.server.store);
+            let down = {
+                let store = lock(&shared);
+                let down = store.outage.is_some();
+                if !down {
+                    self.catch_up(&store);
+                }
+                down
+            };
+            if down {
+                return None;
+            }
+            if !self.backlog.is_empty() {
+                continue;
+            }
+            match tokio::time::timeout_at(self.until, self.signals.recv()).await {
+                Err(_) => return None,
+                Ok(Ok(Signal::Changed) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Ok(Signal::Cut) | Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
+                Ok(Ok(Signal::Expire)) => {
+                    self.backlog.push_back(expired_line(self.sent_through));
+                    self.ending = true;
+                }
+            }
+        }
+    }
+}
+
+/// A watch from `resourceVersion` (from the current objects, as `ADDED`, without one), ended
+/// after `timeoutSeconds`.
+fn watch(
+    server: &FakeApiServer,
+    store: &mut Store,
+    key: (String, String),
+    namespace: Option<&str>,
+    query: &BTreeMap<String, String>,
+) -> Response {
+    let from = query.get("resourceVersion").and_then(|r| r.parse::<u64>().ok()).filter(|&r| r > 0);
+    let seconds = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    *store.open_watches.entry(key.clone()).or_default() += 1;
+    let mut watch = Watch {
+        server: server.clone(),
+        key,
+        namespace: namespace.map(str::to_string),
+        sent_through: 0,
+        signals: server.signals.subscribe(),
+        until: tokio::time::Instant::now() + Duration::from_secs(seconds),
+        backlog: VecDeque::new(),
+        ending: false,
+    };
+    match from {
+        Some(from) if from < store.compacted => {
+            watch.backlog.push_back(expired_line(from));
+            watch.ending = true;
+        }
+        Some(from) => {
+            watch.sent_through = from;
+            watch.catch_up(store);
+        }
+        None => {
+            for object in store.objects.get(&watch.key).into_iter().flatten() {
+                if watch.namespace.as_deref().is_none_or(|ns| object["metadata"]["namespace"].as_str() == Some(ns)) {
+                    watch.backlog.push_back(event_line("ADDED", object));
+                }
+            }
+            watch.sent_through = store.revision;
+        }
+    }
+    let lines = futures::stream::unfold(watch, Watch::next_line);
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from_stream(lines))
+        .unwrap_or_else(|e| status(500, "InternalError", &e.to_string()))
 }
