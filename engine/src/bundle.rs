@@ -234,6 +234,21 @@ impl Bundle {
         &self.inner.engine
     }
 
+    /// Whether judging an object of this group and kind by the policies of `mode` (of `class`
+    /// only, when given) reads the cluster inventory: one of them declares an `inventory:`, or
+    /// the configuration overrides enforcement by namespace label.
+    pub fn reads_inventory(&self, group: &str, kind: &str, mode: Mode, class: Option<Class>) -> bool {
+        if !self.namespace_overrides().is_empty() {
+            return true;
+        }
+        self.applicable(group, kind).into_iter().any(|i| {
+            let metadata = &self.inner.policies[i].metadata;
+            !metadata.inventory.is_empty()
+                && metadata.mode == mode
+                && class.is_none_or(|c| Class::of(&metadata.category) == c)
+        })
+    }
+
     /// Indices of the enabled policies that apply to objects of this group and kind.
     pub fn applicable(&self, group: &str, kind: &str) -> Vec<usize> {
         match self.inner.routes(group, kind) {

@@ -27,6 +27,14 @@ impl Endpoint {
         }
     }
 
+    /// The policies the endpoint evaluates: their mode, and their class when it is split.
+    pub fn policies(self) -> (Mode, Option<Class>) {
+        match self {
+            Endpoint::Validate(class) => (Mode::Validate, class),
+            Endpoint::Mutate => (Mode::Mutate, None),
+        }
+    }
+
     /// The endpoint's name in logs and metrics.
     pub fn name(self) -> &'static str {
         match self {
@@ -121,7 +129,8 @@ pub fn parse(body: &[u8]) -> Result<Request, BadRequest> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub allowed: bool,
-    /// `allowed`, `denied`, `warned`, `patched`, `exempt`, `error` or `shed` (overloaded).
+    /// `allowed`, `denied`, `warned`, `patched`, `exempt`, `error`, `shed` (overloaded) or
+    /// `stale` (the inventory it reads is not current).
     pub decision: &'static str,
     pub response: Value,
     pub denied: Vec<Violation>,
@@ -169,6 +178,16 @@ pub fn failure(uid: &str, message: &str, fail_open: bool) -> Outcome {
 pub fn overloaded(uid: &str, queued: usize, fail_open: bool) -> Outcome {
     let mut outcome = failure(uid, &format!("overloaded: {queued} reviews already wait for an evaluator"), fail_open);
     outcome.decision = "shed";
+    outcome
+}
+
+/// Answers by the failure policy a review whose policies read the cluster inventory while it is
+/// not current (`gap` says why): judging it from objects the cluster may no longer hold, or
+/// before they are listed, would decide on a guess.
+pub fn inventory_not_current(uid: &str, gap: &str, fail_open: bool) -> Outcome {
+    let mut outcome =
+        failure(uid, &format!("{gap}; reviews that read it are not judged until it is current"), fail_open);
+    outcome.decision = "stale";
     outcome
 }
 

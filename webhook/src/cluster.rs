@@ -3,8 +3,9 @@
 //! with read-only access, and handed to the reloader as snapshots.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use futures::StreamExt;
 use gatehouse_engine::{Bundle, Inventory};
@@ -58,7 +59,19 @@ pub fn policies_reading_inventory(bundle: &Bundle) -> Vec<String> {
 struct Watched {
     resource: ApiResource,
     store: Store<DynamicObject>,
-    synced: Arc<AtomicBool>,
+    health: Arc<Mutex<Health>>,
+}
+
+/// Whether a kind's store holds what the cluster holds.
+#[derive(Debug, Clone)]
+enum Health {
+    /// The first list has not completed; the error of the last attempt, if one failed.
+    FirstList(Option<String>),
+    /// Listed, and every watch event since applied.
+    Current,
+    /// The watch failed at `since`: events may have been missed, so the kind is listed again
+    /// (after a backoff) and the store is stale until that list completes.
+    Failed { since: Instant, error: String, attempts: u32 },
 }
 
 /// The reflectors' stores, and a revision that grows with every event they apply.
@@ -119,14 +132,26 @@ impl ClusterInventory {
         Ok(inventory)
     }
 
-    fn pending(&self) -> Vec<String> {
-        let mut pending: Vec<String> = lock(&self.inner.watched)
-            .iter()
-            .filter(|w| !w.synced.load(Ordering::Acquire))
-            .map(|w| describe(&w.resource))
-            .collect();
+    /// The kinds waiting for their first list, and those whose watch failed (described with
+    /// how long ago and why).
+    fn gaps(&self) -> (Vec<String>, Vec<String>) {
+        let (mut pending, mut failed) = (Vec::new(), Vec::new());
+        for w in lock(&self.inner.watched).iter() {
+            match &*lock(&w.health) {
+                Health::Current => {}
+                Health::FirstList(None) => pending.push(describe(&w.resource)),
+                Health::FirstList(Some(error)) => {
+                    pending.push(format!("{} (the last attempt failed: {error})", describe(&w.resource)))
+                }
+                Health::Failed { since, error, attempts } => failed.push(format!(
+                    "{}: the watch failed {:.1} s ago ({error}); listing again, attempt {attempts}",
+                    describe(&w.resource),
+                    since.elapsed().as_secs_f64()
+                )),
+            }
+        }
         pending.extend(lock(&self.inner.resolving).iter().map(ToString::to_string));
-        pending
+        (pending, failed)
     }
 }
 
@@ -174,35 +199,87 @@ impl Inner {
 
 /// Starts the reflector of one kind. Managed fields are dropped before objects are stored:
 /// they are most of an object's size and no policy reads them.
+///
+/// A watch error (the API server unreachable, a `410 Gone`, a stream cut) may mean missed
+/// events, and a resumed watch does not say when it has caught up. So the kind is marked stale
+/// at once and listed again from scratch after [`relist_delay`]; the store keeps its objects
+/// until the new list is complete and swaps them in whole. (A watch the server merely ends at
+/// its timeout is resumed by kube from its resourceVersion, with no error and no list.)
 fn watch(client: Client, resource: ApiResource, revision: Arc<AtomicU64>) -> Watched {
-    let writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
+    let mut writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
     let store = writer.as_reader();
-    let synced = Arc::new(AtomicBool::new(false));
+    let health = Arc::new(Mutex::new(Health::FirstList(None)));
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
-    let stream = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .modify(|object| object.managed_fields_mut().clear())
-        .reflect(writer);
     let kind = describe(&resource);
-    let flag = Arc::clone(&synced);
+    let shared = Arc::clone(&health);
     tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(event) = stream.next().await {
-            match event {
-                Ok(watcher::Event::InitDone) => {
-                    flag.store(true, Ordering::Release);
-                    revision.fetch_add(1, Ordering::AcqRel);
-                    tracing::info!(kind = %kind, "inventory synced");
+        let mut failures = 0u32;
+        loop {
+            let stream = watcher(api.clone(), watcher::Config::default().any_semantic())
+                .modify(|object| object.managed_fields_mut().clear());
+            let mut stream = std::pin::pin!(stream);
+            while let Some(event) = stream.next().await {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(e) => {
+                        let mut health = lock(&shared);
+                        failures += 1;
+                        *health = match &*health {
+                            Health::FirstList(_) => {
+                                tracing::warn!(kind = %kind, error = %e, "inventory list failed; retrying");
+                                Health::FirstList(Some(e.to_string()))
+                            }
+                            Health::Current => {
+                                tracing::warn!(kind = %kind, error = %e, "inventory watch failed; the kind is stale until it is listed again");
+                                Health::Failed { since: Instant::now(), error: e.to_string(), attempts: 1 }
+                            }
+                            Health::Failed { since, attempts, .. } => {
+                                tracing::warn!(kind = %kind, error = %e, attempts = attempts + 1, "inventory list failed again; the kind stays stale");
+                                Health::Failed { since: *since, error: e.to_string(), attempts: attempts + 1 }
+                            }
+                        };
+                        break;
+                    }
+                };
+                writer.apply_watcher_event(&event);
+                match event {
+                    watcher::Event::InitDone => {
+                        // The revision first: a reloader that sees the kind current also sees
+                        // that the store changed, and builds a generation from it before it
+                        // reports the inventory current.
+                        revision.fetch_add(1, Ordering::AcqRel);
+                        let was = std::mem::replace(&mut *lock(&shared), Health::Current);
+                        failures = 0;
+                        match was {
+                            Health::Failed { since, .. } => tracing::info!(
+                                kind = %kind,
+                                stale_seconds = since.elapsed().as_secs_f64(),
+                                "inventory listed again after a watch failure; current"
+                            ),
+                            _ => tracing::info!(kind = %kind, "inventory synced"),
+                        }
+                    }
+                    watcher::Event::Init | watcher::Event::InitApply(_) => {}
+                    watcher::Event::Apply(_) | watcher::Event::Delete(_) => {
+                        revision.fetch_add(1, Ordering::AcqRel);
+                    }
                 }
-                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
-                Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
-                    revision.fetch_add(1, Ordering::AcqRel);
-                }
-                Err(e) => tracing::warn!(kind = %kind, error = %e, "inventory watch failed; retrying"),
             }
+            tokio::time::sleep(relist_delay(failures)).await;
         }
     });
-    Watched { resource, store, synced }
+    Watched { resource, store, health }
+}
+
+/// The wait before listing a kind again after `failures` failed attempts in a row: 0.5 s
+/// doubling to 5 s, and up to a quarter more at random so that replicas do not list in step.
+/// client-go waits up to 30 s; a webhook that is not ready holds up admission, and a list the
+/// API server refuses costs it little.
+fn relist_delay(failures: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let base = (500u64 << failures.saturating_sub(1).min(4)).min(5_000);
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    std::time::Duration::from_millis(base + random % (base / 4 + 1))
 }
 
 impl InventorySource for ClusterInventory {
@@ -243,14 +320,16 @@ impl InventorySource for ClusterInventory {
     }
 
     fn state(&self) -> InventoryState {
-        let pending = self.pending();
-        if pending.is_empty() {
+        let (pending, failed) = self.gaps();
+        if !failed.is_empty() {
+            InventoryState::Stale { failed, pending }
+        } else if !pending.is_empty() {
+            InventoryState::Syncing { pending }
+        } else {
             InventoryState::Synced {
                 kinds: lock(&self.inner.watched).iter().map(|w| describe(&w.resource)).collect(),
                 missing: lock(&self.inner.missing).iter().map(ToString::to_string).collect(),
             }
-        } else {
-            InventoryState::Syncing { pending }
         }
     }
 }
@@ -334,6 +413,17 @@ pub fn audit_rbac(bundle: &Bundle, format: gatehouse_audit::ReportFormat, secret
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relisting_backs_off_from_half_a_second_to_five_with_jitter() {
+        for (failures, low, high) in
+            [(1, 500, 625), (2, 1_000, 1_250), (3, 2_000, 2_500), (5, 5_000, 6_250), (40, 5_000, 6_250)]
+        {
+            let delays: Vec<u128> = (0..50).map(|_| relist_delay(failures).as_millis()).collect();
+            assert!(delays.iter().all(|&d| (low..=high).contains(&d)), "{failures}: {delays:?}");
+            assert!(delays.iter().any(|&d| d != delays[0]), "jittered: {delays:?}");
+        }
+    }
 
     #[test]
     fn built_in_kinds_pluralise_as_the_api_server_does() {

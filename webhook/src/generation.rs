@@ -56,6 +56,32 @@ pub enum InventoryState {
         kinds: Vec<String>,
         missing: Vec<String>,
     },
+    /// A watch failed: those kinds are being listed again, and until they are the inventory may
+    /// miss changes (`pending` still wait for their first list).
+    Stale {
+        failed: Vec<String>,
+        pending: Vec<String>,
+    },
+}
+
+impl InventoryState {
+    /// Whether the inventory is what the cluster holds (or there is none to hold).
+    pub fn current(&self) -> bool {
+        matches!(self, InventoryState::Off { .. } | InventoryState::Synced { .. })
+    }
+
+    /// Why reviews that read the inventory are not judged from it, when they are not.
+    pub fn gap(&self) -> Option<String> {
+        match self {
+            InventoryState::Off { .. } | InventoryState::Synced { .. } => None,
+            InventoryState::Syncing { pending } => {
+                Some(format!("the cluster inventory waits for the first list of {}", pending.join(", ")))
+            }
+            InventoryState::Stale { failed, .. } => {
+                Some(format!("the cluster inventory is stale: {}", failed.join("; ")))
+            }
+        }
+    }
 }
 
 /// The outcome of the last reload attempt.
@@ -70,6 +96,8 @@ pub struct ReloadFailure {
 pub struct Live {
     current: RwLock<Arc<Generation>>,
     status: Mutex<Status>,
+    /// Whether the inventory in force is current: read on every review, so kept apart.
+    inventory_current: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +132,7 @@ impl Live {
     pub fn new(first: Generation, bundle_dir: &Path, inventory: InventoryState) -> Live {
         Live {
             current: RwLock::new(Arc::new(first)),
+            inventory_current: std::sync::atomic::AtomicBool::new(inventory.current()),
             status: Mutex::new(Status {
                 bundle_dir: bundle_dir.to_path_buf(),
                 inventory,
@@ -140,7 +169,18 @@ impl Live {
     }
 
     pub fn set_inventory(&self, state: InventoryState) {
-        self.status().inventory = state;
+        let mut status = self.status();
+        self.inventory_current.store(state.current(), std::sync::atomic::Ordering::Release);
+        status.inventory = state;
+    }
+
+    /// Why reviews that read the inventory must not be judged from the generation in force: it
+    /// waits for its first lists, or a watch failed and the kind is being listed again.
+    pub fn inventory_gap(&self) -> Option<String> {
+        if self.inventory_current.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        self.status().inventory.gap()
     }
 
     pub fn last_failure(&self) -> Option<ReloadFailure> {
@@ -182,6 +222,15 @@ impl Live {
                 detail.push(format!("inventory: waiting for the first list of {}", pending.join(", ")));
                 false
             }
+            InventoryState::Stale { failed, pending } => {
+                for kind in failed {
+                    detail.push(format!("inventory: stale, not judged from: {kind}"));
+                }
+                if !pending.is_empty() {
+                    detail.push(format!("inventory: waiting for the first list of {}", pending.join(", ")));
+                }
+                false
+            }
             InventoryState::Synced { kinds, missing } => {
                 detail.push(format!(
                     "inventory: synced, {} objects of {}",
@@ -206,7 +255,7 @@ impl Live {
             reloads: status.reloads,
             reload_failures: status.reload_failures,
             failing: status.last_failure.is_some(),
-            inventory_synced: !matches!(status.inventory, InventoryState::Syncing { .. }),
+            inventory_synced: status.inventory.current(),
             inventory_objects: generation.inventory_objects,
         }
     }

@@ -255,7 +255,7 @@ impl Metrics {
         let synced = u8::from(reload.inventory_synced);
         let _ = writeln!(
             out,
-            "# HELP gatehouse_inventory_synced 1 once the cluster inventory has synced (or runs without one).\n# TYPE gatehouse_inventory_synced gauge\ngatehouse_inventory_synced {synced}"
+            "# HELP gatehouse_inventory_synced 1 while the cluster inventory is current (or runs without one); 0 while it waits for its first lists or lists a kind again after a watch failure.\n# TYPE gatehouse_inventory_synced gauge\ngatehouse_inventory_synced {synced}"
         );
         out
     }

@@ -211,6 +211,13 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
     let uid = request.uid.clone();
     let started = Instant::now();
     let fail_open = endpoint.fails_open(state.fail_open);
+    if let Some(gap) = state.live.inventory_gap() {
+        let (mode, class) = endpoint.policies();
+        let review = &request.review;
+        if state.live.current().evaluator.bundle().reads_inventory(review.group(), review.kind(), mode, class) {
+            return admission::inventory_not_current(&uid, &gap, fail_open);
+        }
+    }
     let permit = match Arc::clone(&state.permits).try_acquire_owned() {
         Ok(permit) => permit,
         Err(_) => {
