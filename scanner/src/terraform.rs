@@ -13,8 +13,10 @@ use gatehouse_engine::yaml::{Limits, Position};
 use crate::documents::{Locator, Object, Source};
 use crate::report::{ErrorKind, Location, Report, Resource, ScanError, Skipped};
 
-/// What `terraform show -json` is given at most.
-const SHOW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// What `terraform show -json` is given at most: time, and output (as much as a plan file the
+/// scanner reads).
+const SHOW_BOUNDS: crate::process::Bounds =
+    crate::process::Bounds { time: std::time::Duration::from_secs(300), output: crate::discover::MAX_SOURCE_BYTES };
 
 /// Converts a binary plan with `terraform show -json`, run in `cwd` (the initialised
 /// configuration the plan was made from, whose providers' schemas terraform needs).
@@ -26,7 +28,7 @@ pub fn show_json(plan: &Path, cwd: Option<&Path>) -> Result<String, String> {
         command.current_dir(cwd);
     }
     command.stdin(std::process::Stdio::null());
-    let output = match crate::process::run_bounded(command, SHOW_TIMEOUT) {
+    let output = match crate::process::run_bounded(command, SHOW_BOUNDS) {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err("a binary Terraform plan: reading it needs `terraform show -json`, and terraform is not on \

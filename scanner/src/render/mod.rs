@@ -16,8 +16,9 @@ use serde::Serialize;
 use crate::documents::{Object, Source};
 use crate::report::Location;
 
-/// How long one render may take.
-const RENDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// What one render may take: time, and output (as much as a file the scanner reads).
+const RENDER_BOUNDS: crate::process::Bounds =
+    crate::process::Bounds { time: std::time::Duration::from_secs(300), output: crate::discover::MAX_SOURCE_BYTES };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -340,7 +341,7 @@ impl FileCache {
 /// Runs a renderer; `Err` holds the message for the user.
 fn run(mut command: std::process::Command, program: &str, what: &str) -> Result<String, String> {
     command.stdin(std::process::Stdio::null());
-    let output = crate::process::run_bounded(command, RENDER_TIMEOUT).map_err(|e| {
+    let output = crate::process::run_bounded(command, RENDER_BOUNDS).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             format!("{program} is not on PATH, so {what} cannot be rendered (policy-scan renders, never skips)")
         } else {
@@ -354,10 +355,6 @@ fn run(mut command: std::process::Command, program: &str, what: &str) -> Result<
         let start = lines.iter().position(|l| l.starts_with("Error:") || l.contains("error:")).unwrap_or(0);
         let message: Vec<&str> = lines[start..].iter().copied().take(6).collect();
         return Err(format!("{program} failed ({}): {}", output.status, message.join(" ")));
-    }
-    if output.stdout.len() as u64 > crate::discover::MAX_SOURCE_BYTES {
-        let limit = crate::discover::MAX_SOURCE_BYTES;
-        return Err(format!("{program} wrote {} bytes, more than the limit of {limit}", output.stdout.len()));
     }
     String::from_utf8(output.stdout).map_err(|_| format!("{program} wrote output that is not UTF-8"))
 }
