@@ -16,6 +16,8 @@ use serde_json::Value;
 
 use crate::load::{exchange, requests};
 
+mod inventory;
+
 const DEADLINE: Duration = Duration::from_secs(2);
 
 /// The webhook under drill: its process, its files, its address.
@@ -106,30 +108,52 @@ async fn connect(address: std::net::SocketAddr, client: &Arc<rustls::ClientConfi
     Ok(connector.connect(ServerName::try_from("localhost")?, tcp).await?)
 }
 
-async fn get(address: std::net::SocketAddr, client: &Arc<rustls::ClientConfig>, path: &str) -> Result<(u16, String)> {
+/// One request on a new connection: a GET when `body` is empty, else a POST.
+async fn request(
+    address: std::net::SocketAddr,
+    client: &Arc<rustls::ClientConfig>,
+    path: &str,
+    body: &[u8],
+) -> Result<(u16, String)> {
     let mut stream = connect(address, client).await?;
     let mut buffer = Vec::new();
-    let (status, start) = exchange(&mut stream, path, &[], &mut buffer).await?;
+    let (status, start) = exchange(&mut stream, path, body, &mut buffer).await?;
     Ok((status, String::from_utf8_lossy(&buffer[start..]).into_owned()))
 }
 
-async fn start(binary: &Path, dir: &Path, policies: &Path, client: &Arc<rustls::ClientConfig>) -> Result<Webhook> {
+async fn get(address: std::net::SocketAddr, client: &Arc<rustls::ClientConfig>, path: &str) -> Result<(u16, String)> {
+    request(address, client, path, &[]).await
+}
+
+/// Starts the webhook on the bundle copied into `dir`, with the TLS files in `dir/tls`: without
+/// a cluster, or with the kubeconfig given.
+async fn start(
+    binary: &Path,
+    dir: &Path,
+    policies: &Path,
+    client: &Arc<rustls::ClientConfig>,
+    kubeconfig: Option<&Path>,
+) -> Result<Webhook> {
     let bundle = dir.join("policies");
     copy_tree(policies, &bundle)?;
     let tls = dir.join("tls");
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .arg(format!("--bundle={}", bundle.display()))
         .arg(format!("--listen={address}"))
         .arg(format!("--tls-cert={}", tls.join("tls.crt").display()))
         .arg(format!("--tls-key={}", tls.join("tls.key").display()))
-        .args(["--no-cluster", "--reload-interval=500", "--log-format=json"])
+        .args(["--reload-interval=500", "--log-format=json"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("webhook.log"))?)
-        .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
+        .stderr(std::fs::File::create(dir.join("webhook.log"))?);
+    match kubeconfig {
+        Some(file) => command.env("KUBECONFIG", file).env_remove("KUBERNETES_SERVICE_HOST"),
+        None => command.arg("--no-cluster"),
+    };
+    let child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
     let webhook = Webhook { child, address, bundle, tls };
     let ready_by = Instant::now() + Duration::from_secs(60);
     loop {
@@ -197,9 +221,14 @@ fn failure_action(body: &[u8]) -> bool {
     let Ok(v) = serde_json::from_slice::<Value>(body) else { return false };
     // The webhook's own answers when it does not judge (a policy's message can say "overloaded").
     let text = v["response"].to_string();
-    ["gatehouse: too many reviews in flight", "gatehouse: the evaluation did not finish", "gatehouse: overloaded:"]
-        .iter()
-        .any(|m| text.contains(m))
+    [
+        "gatehouse: too many reviews in flight",
+        "gatehouse: the evaluation did not finish",
+        "gatehouse: overloaded:",
+        "gatehouse: the cluster inventory",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 async fn offer(
@@ -325,7 +354,7 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
     let next_dir = dir.path().join("tls-next");
     let next = policy_webhook::dev::certificate(&next_dir, &["localhost".to_string()])?;
     let client = client(&[first.cert.clone(), next.cert.clone()])?;
-    let mut webhook = start(&binary, dir.path(), policies, &client).await?;
+    let mut webhook = start(&binary, dir.path(), policies, &client, None).await?;
     let bodies = Arc::new(requests(2_000, seed));
     let phase = Duration::from_secs(seconds.max(5));
     let mut rows = Vec::new();
@@ -449,6 +478,11 @@ pub async fn run(policies: &Path, seconds: u64, soak_minutes: u64, seed: u64) ->
         passed: served_new && measured.errors == 0,
         measured,
     });
+
+    // The inventory's watch fails under load: a second webhook, on a cluster of its own.
+    let inventory_dir = dir.path().join("inventory");
+    copy_tree(&tls, &inventory_dir.join("tls"))?;
+    rows.push(inventory::drill(&binary, &inventory_dir, policies, &client, &bodies, steady).await?);
 
     // Soak: the steady load for the given minutes, memory and p99 sampled every 30 s.
     if soak_minutes > 0 {
