@@ -89,6 +89,7 @@ pub(crate) struct Compiled {
     /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
     pub wildcard: Vec<usize>,
     pub namespace_overrides: Vec<NamespaceOverride>,
+    pub image_verification: crate::config::ImageVerification,
 }
 
 impl Compiled {
@@ -181,7 +182,7 @@ impl Bundle {
         if !problems.is_empty() {
             return Err(Diagnostics(problems));
         }
-        compile(root, layout, policies, config.namespaces.clone())
+        compile(root, layout, policies, config.namespaces.clone(), config.image_verification.clone())
     }
 
     /// Reads the configuration file, when there is one, and loads the bundle with it: what the
@@ -214,6 +215,11 @@ impl Bundle {
     /// The configuration's enforcement by namespace label, applied by the evaluator.
     pub fn namespace_overrides(&self) -> &[NamespaceOverride] {
         &self.inner.namespace_overrides
+    }
+
+    /// The configuration's signature rules, which the webhook and the scanner check images by.
+    pub fn image_verification(&self) -> &crate::config::ImageVerification {
+        &self.inner.image_verification
     }
 
     /// The policies that read other objects from the inventory, with the kinds they read.
@@ -451,6 +457,7 @@ fn compile(
     layout: Layout,
     mut policies: Vec<Policy>,
     namespace_overrides: Vec<NamespaceOverride>,
+    image_verification: crate::config::ImageVerification,
 ) -> Result<Bundle, Diagnostics> {
     let mut engine = regorus::Engine::new();
     add_opa_compatibility(&mut engine);
@@ -563,6 +570,7 @@ fn compile(
             routes,
             wildcard,
             namespace_overrides,
+            image_verification,
         }),
     })
 }

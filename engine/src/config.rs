@@ -20,9 +20,141 @@ pub struct Config {
     /// matches the object's namespace applies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<NamespaceOverride>,
+    /// Which images must be signed, by which keys: the webhook and `policy-scan images
+    /// --verify` check them and give the results to the policies as `input.images`.
+    #[serde(default, rename = "imageVerification", skip_serializing_if = "ImageVerification::is_default")]
+    pub image_verification: ImageVerification,
     /// Where each override came from, for errors found when it is applied to a bundle.
     #[serde(skip)]
     pub source: Option<SourceMap>,
+}
+
+/// The signature rules, and how registries are reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageVerification {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<SignatureRule>,
+    /// Registries spoken to over plain HTTP (`host:port`), as Docker's insecure registries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plain_http: Vec<String>,
+    /// The most one registry call may take.
+    #[serde(default = "default_registry_timeout")]
+    pub timeout_milliseconds: u64,
+    /// How long verdicts are kept: a verified digest, an unsigned or invalid one, a registry
+    /// error, and what a tag points to.
+    #[serde(default = "default_verified_seconds")]
+    pub verified_seconds: u64,
+    #[serde(default = "default_rejected_seconds")]
+    pub rejected_seconds: u64,
+    #[serde(default = "default_unavailable_seconds")]
+    pub unavailable_seconds: u64,
+    #[serde(default = "default_tag_seconds")]
+    pub tag_seconds: u64,
+    #[serde(default = "default_cache_entries")]
+    pub cache_entries: usize,
+}
+
+impl Default for ImageVerification {
+    fn default() -> ImageVerification {
+        ImageVerification::default_settings()
+    }
+}
+
+fn default_registry_timeout() -> u64 {
+    2_000
+}
+fn default_verified_seconds() -> u64 {
+    3_600
+}
+fn default_rejected_seconds() -> u64 {
+    60
+}
+fn default_unavailable_seconds() -> u64 {
+    5
+}
+fn default_tag_seconds() -> u64 {
+    60
+}
+fn default_cache_entries() -> usize {
+    10_000
+}
+
+impl ImageVerification {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether anything but the defaults is set, for serialising.
+    fn is_default(&self) -> bool {
+        *self == ImageVerification::default_settings()
+    }
+
+    fn default_settings() -> ImageVerification {
+        ImageVerification {
+            rules: Vec::new(),
+            plain_http: Vec::new(),
+            timeout_milliseconds: default_registry_timeout(),
+            verified_seconds: default_verified_seconds(),
+            rejected_seconds: default_rejected_seconds(),
+            unavailable_seconds: default_unavailable_seconds(),
+            tag_seconds: default_tag_seconds(),
+            cache_entries: default_cache_entries(),
+        }
+    }
+
+    /// The index of the first rule that covers `image` in `namespace` (`None` for a
+    /// cluster-scoped object).
+    pub fn rule_for(&self, image: &str, namespace: Option<&str>) -> Option<usize> {
+        self.rules.iter().position(|r| {
+            r.images.iter().any(|p| glob_matches(p, image))
+                && (r.namespaces.is_empty() || r.namespaces.iter().any(|p| glob_matches(p, namespace.unwrap_or(""))))
+        })
+    }
+}
+
+/// Images (by reference glob: `registry.example/shop/*`) that must carry a cosign signature by
+/// one of `keys` (PEM public keys), in the namespaces named (all when none are).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SignatureRule {
+    pub name: String,
+    pub images: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    pub keys: Vec<String>,
+    /// What a review gets when the registry cannot be asked in time: `deny` (the default) or
+    /// `allow`.
+    #[serde(default)]
+    pub on_registry_error: RegistryErrorAction,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryErrorAction {
+    #[default]
+    Deny,
+    Allow,
+}
+
+/// `*` matches any run of characters (slashes included), everything else itself.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -183,6 +315,36 @@ mod tests {
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn signature_rules_match_images_by_glob_and_namespace_and_keep_their_defaults() {
+        let config = Config::from_source(
+            Path::new("gatehouse.yaml"),
+            "imageVerification:
+  plainHttp: [\"127.0.0.1:5000\"]
+  rules:
+    - name: shop
+      images: [\"rg.fr-par.scw.cloud/shop/*\"]
+      namespaces: [shop, \"shop-*\"]
+      keys: [k]
+    - name: all
+      images: [\"*\"]
+      keys: [k]
+      onRegistryError: allow
+",
+        )
+        .expect("config");
+        let v = &config.image_verification;
+        assert_eq!((v.timeout_milliseconds, v.verified_seconds, v.rejected_seconds), (2_000, 3_600, 60));
+        assert_eq!(v.rule_for("rg.fr-par.scw.cloud/shop/web:1", Some("shop-eu")), Some(0));
+        assert_eq!(v.rule_for("rg.fr-par.scw.cloud/shop/web:1", Some("billing")), Some(1));
+        assert_eq!(v.rule_for("rg.fr-par.scw.cloud/shop/web:1", None), Some(1));
+        assert_eq!(v.rules[1].on_registry_error, RegistryErrorAction::Allow);
+        assert!(glob_matches("a*b*c", "a-b-c") && glob_matches("a*", "a") && !glob_matches("a*b", "ab-") && glob_matches("x", "x"));
+        let error = Config::from_source(Path::new("g.yaml"), "imageVerification:\n  rules:\n    - name: x\n      images: [a]\n      keys: [k]\n      onRegistryError: maybe\n")
+            .expect_err("an unknown action");
+        assert!(error.to_string().contains("g.yaml:6:"), "{error}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod evaluate;
 pub mod guidelines;
+pub mod images;
 pub mod inventory;
 pub mod kinds;
 pub mod metadata;

@@ -170,7 +170,17 @@ impl Review {
 
     /// The policy input with `parameters` beside the review.
     pub(crate) fn input_with(&self, parameters: &Rego) -> Rego {
-        object([("review", self.review.clone()), ("parameters", parameters.clone())])
+        let mut input = self.input.clone();
+        if let Ok(map) = input.as_object_mut() {
+            map.insert(Rego::from("parameters"), parameters.clone());
+        }
+        input
+    }
+
+    /// The review with the signature checks of its images beside it, as `input.images`: by
+    /// image reference as written, `{verdict, digest, key, reason, rule, onRegistryError}`.
+    pub fn set_images(&mut self, images: Rego) {
+        self.input = object([("review", self.review.clone()), ("images", images)]);
     }
 }
 

@@ -207,11 +207,26 @@ fn check_sample(bundle: &Bundle, index: usize, file: &Path, expectation: Expecta
         Ok(d) => d,
         Err(e) => return Outcome::Error(format!("{}:{e}", file.display())),
     };
+    // A `gatehouse.dev/v1` `ImageVerdicts` document stands for the signature checks the
+    // webhook makes: its `verdicts` are every review's `input.images`.
+    let is_verdicts = |v: &serde_json::Value| v["apiVersion"] == "gatehouse.dev/v1" && v["kind"] == "ImageVerdicts";
+    let verdicts = documents
+        .iter()
+        .filter_map(|d| d.root.as_ref().map(|n| n.to_json()))
+        .find(|v| is_verdicts(v))
+        .map(|v| crate::review::to_rego(&v["verdicts"]));
     // Each document is converted once, for its review and for the inventory.
     let reviews: Vec<Review> = documents
         .iter()
         .filter_map(|d| d.root.as_ref())
+        .filter(|root| !is_verdicts(&root.to_json()))
         .filter_map(|root| Review::from_rego_object(root.to_rego(), SAMPLE_NAMESPACE).ok())
+        .map(|mut review| {
+            if let Some(images) = &verdicts {
+                review.set_images(images.clone());
+            }
+            review
+        })
         .collect();
     let mut inventory = Inventory::new();
     for review in &reviews {

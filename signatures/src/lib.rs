@@ -8,6 +8,8 @@ pub mod cache;
 pub mod cosign;
 pub mod reference;
 pub mod registry;
+#[cfg(feature = "test-registry")]
+pub mod testing;
 
 use std::time::Duration;
 

@@ -19,6 +19,8 @@ pub struct Generation {
     /// The inventory revision it was built with (0: none).
     pub inventory_revision: u64,
     pub inventory_objects: usize,
+    /// The configuration's signature rules, keys parsed.
+    pub signatures: Arc<crate::image_signatures::SignatureRules>,
     /// Prepared copies of the evaluator, reused from one request to the next.
     idle: Mutex<Vec<Evaluator>>,
 }
@@ -336,9 +338,11 @@ impl BundleSource {
 /// Builds a generation from a bundle and an inventory.
 pub fn build(number: u64, bundle: &Bundle, inventory: &Inventory, revision: u64) -> Result<Generation, LoadError> {
     let evaluator = Evaluator::new(bundle, inventory).map_err(|e| LoadError(e.to_string()))?;
+    let signatures = crate::image_signatures::SignatureRules::of(bundle).map_err(LoadError)?;
     Ok(Generation {
         number,
         evaluator,
+        signatures: Arc::new(signatures),
         inventory_revision: revision,
         inventory_objects: inventory.len(),
         idle: Mutex::new(Vec::new()),

@@ -49,6 +49,9 @@ pub struct AppState {
     /// (after it is answered); 0 never.
     pub policy_timing_every: u64,
     reviews: AtomicU64,
+    /// Checks image signatures, with its caches; made at the first review that needs it, from
+    /// the configuration then in force.
+    verifier: std::sync::OnceLock<Result<Arc<gatehouse_signatures::Verifier>, String>>,
 }
 
 /// Evaluations run at once by default: two per CPU.
@@ -68,7 +71,35 @@ impl AppState {
             metrics: Metrics::default(),
             policy_timing_every: 100,
             reviews: AtomicU64::new(0),
+            verifier: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The verifier, made from `rules`'s registry and cache settings the first time.
+    fn verifier(
+        &self,
+        rules: &crate::image_signatures::SignatureRules,
+    ) -> Result<Arc<gatehouse_signatures::Verifier>, String> {
+        self.verifier.get_or_init(|| rules.verifier().map(Arc::new)).clone()
+    }
+
+    /// The review with the signature checks of its covered images as `input.images`, within
+    /// three quarters of `budget` (the rest is the policies'). A verifier that cannot be made
+    /// (no system roots) leaves every covered image unavailable.
+    async fn check_signatures(&self, mut request: admission::Request, budget: Duration) -> admission::Request {
+        let generation = self.live.current();
+        let rules = &generation.signatures;
+        if rules.is_empty() {
+            return request;
+        }
+        let verifier = self.verifier(rules);
+        if let Err(e) = &verifier {
+            tracing::error!(error = %e, "cannot check image signatures; covered images count as unavailable");
+        }
+        if let Some(checks) = crate::image_signatures::check(&verifier, rules, &request.review, budget * 3 / 4).await {
+            crate::image_signatures::attach(&mut request.review, &checks);
+        }
+        request
     }
 }
 
@@ -218,6 +249,10 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
             return admission::inventory_not_current(&uid, &gap, fail_open);
         }
     }
+    let request = match endpoint {
+        Endpoint::Validate(_) => state.check_signatures(request, budget).await,
+        Endpoint::Mutate => request,
+    };
     let permit = match Arc::clone(&state.permits).try_acquire_owned() {
         Ok(permit) => permit,
         Err(_) => {

@@ -1,0 +1,128 @@
+//! Signature checks at admission: the images of a review that a signature rule of the
+//! configuration covers are verified (through the shared, caching verifier) before the
+//! policies run, and the results are handed to them as `input.images`; the
+//! `verify-image-signatures` policy decides.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_engine::config::{ImageVerification, RegistryErrorAction};
+use gatehouse_engine::images::images_of;
+use gatehouse_engine::review::to_rego;
+use gatehouse_engine::{Bundle, Review};
+use gatehouse_signatures::{CacheSettings, KeySet, PublicKey, Registry, Verdict, Verifier};
+use serde_json::{Value, json};
+
+/// A generation's signature rules, their keys parsed.
+#[derive(Debug, Default)]
+pub struct SignatureRules {
+    config: ImageVerification,
+    keys: Vec<KeySet>,
+}
+
+impl SignatureRules {
+    /// The bundle's rules; a key that is not a P-256 PEM public key names its rule.
+    pub fn of(bundle: &Bundle) -> Result<SignatureRules, String> {
+        let config = bundle.image_verification().clone();
+        let mut keys = Vec::new();
+        for rule in &config.rules {
+            let mut parsed = Vec::new();
+            for (i, pem) in rule.keys.iter().enumerate() {
+                let name = format!("{}[{i}]", rule.name);
+                parsed.push(
+                    PublicKey::from_pem(&name, pem)
+                        .map_err(|e| format!("imageVerification rule {:?}: {e}", rule.name))?,
+                );
+            }
+            if parsed.is_empty() {
+                return Err(format!("imageVerification rule {:?} names no key", rule.name));
+            }
+            keys.push(KeySet::new(parsed));
+        }
+        Ok(SignatureRules { config, keys })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.config.rules.is_empty()
+    }
+
+    /// How the verifier reaches registries and keeps verdicts: read once, at the first check.
+    pub fn verifier(&self) -> Result<Verifier, String> {
+        let c = &self.config;
+        let registry = Registry::new(c.plain_http.clone(), Duration::from_millis(c.timeout_milliseconds.max(1)))?;
+        let settings = CacheSettings {
+            verified: Duration::from_secs(c.verified_seconds),
+            rejected: Duration::from_secs(c.rejected_seconds),
+            unavailable: Duration::from_secs(c.unavailable_seconds),
+            tag: Duration::from_secs(c.tag_seconds),
+            entries: c.cache_entries,
+        };
+        Ok(Verifier::new(registry, settings))
+    }
+}
+
+fn result(verdict: Verdict, rule: &str, on_error: RegistryErrorAction) -> Value {
+    let mut value = match verdict {
+        Verdict::Verified { digest, key } => json!({"verdict": "verified", "digest": digest.as_str(), "key": key}),
+        Verdict::Unsigned { digest } => json!({"verdict": "unsigned", "digest": digest.as_str()}),
+        Verdict::Invalid { digest, reasons } => {
+            json!({"verdict": "invalid", "digest": digest.as_str(), "reasons": reasons})
+        }
+        Verdict::Unavailable { reason } => json!({"verdict": "unavailable", "reason": reason}),
+        Verdict::Malformed { reason } => json!({"verdict": "malformed", "reason": reason}),
+    };
+    value["rule"] = json!(rule);
+    value["onRegistryError"] = json!(match on_error {
+        RegistryErrorAction::Deny => "deny",
+        RegistryErrorAction::Allow => "allow",
+    });
+    value
+}
+
+/// The checks of the review's covered images, by image reference, each bounded by `deadline`
+/// (past it, the image is `unavailable`, and so is every image when there is no verifier);
+/// `None` when no rule covers any of its images.
+pub async fn check(
+    verifier: &Result<Arc<Verifier>, String>,
+    rules: &SignatureRules,
+    review: &Review,
+    deadline: Duration,
+) -> Option<Value> {
+    if review.operation() == "DELETE" {
+        return None;
+    }
+    let object = review.object()?;
+    let mut covered: BTreeMap<String, usize> = BTreeMap::new();
+    for found in images_of(review.kind(), &object) {
+        if let Some(rule) = rules.config.rule_for(&found.image, review.namespace()) {
+            covered.entry(found.image).or_insert(rule);
+        }
+    }
+    if covered.is_empty() {
+        return None;
+    }
+    let checks = covered.into_iter().map(|(image, index)| {
+        let rule = &rules.config.rules[index];
+        let keys = &rules.keys[index];
+        async move {
+            let verdict = match verifier {
+                Ok(verifier) => match tokio::time::timeout(deadline, verifier.verify(&image, keys)).await {
+                    Ok((verdict, _)) => verdict,
+                    Err(_) => Verdict::Unavailable {
+                        reason: format!("no answer within {} ms, the time this review allows", deadline.as_millis()),
+                    },
+                },
+                Err(e) => Verdict::Unavailable { reason: format!("no registry client: {e}") },
+            };
+            (image, result(verdict, &rule.name, rule.on_registry_error))
+        }
+    });
+    let results: serde_json::Map<String, Value> = futures::future::join_all(checks).await.into_iter().collect();
+    Some(Value::Object(results))
+}
+
+/// Puts the checks into the review's input.
+pub fn attach(review: &mut Review, checks: &Value) {
+    review.set_images(to_rego(checks));
+}
