@@ -369,18 +369,40 @@ fn read_violation(item: Value) -> Result<ViolationParts, String> {
     Ok((message, path, map.remove("details")))
 }
 
-/// A mutating policy may only add what is absent: it never touches a value the user set.
+/// A mutating policy may only add what is absent: it never touches a value the user set, but
+/// to pin an image reference to a digest (`app:1.4` to `app:1.4@sha256:…`), which names the
+/// same image as when it was checked.
 fn check_patch(op: &Value, review: &dyn Subject) -> Result<(), String> {
     let existing = op.get("path").and_then(Value::as_str).and_then(|p| review.field(p));
     let existing = existing.and_then(|v| serde_json::to_value(v).ok());
     check_patch_against(op, existing.as_ref())
 }
 
+/// Whether `value` is `existing`, a reference without a digest, pinned to a sha256 digest.
+fn pins_a_digest(existing: Option<&Value>, value: Option<&Value>) -> bool {
+    let (Some(Value::String(existing)), Some(Value::String(value))) = (existing, value) else { return false };
+    let Some(digest) = value.strip_prefix(existing.as_str()).and_then(|rest| rest.strip_prefix("@sha256:")) else {
+        return false;
+    };
+    !existing.contains('@')
+        && digest.len() == 64
+        && digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn check_patch_against(op: &Value, existing: Option<&Value>) -> Result<(), String> {
     let kind = op.get("op").and_then(Value::as_str);
     let path = op.get("path").and_then(Value::as_str);
+    if kind == Some("replace") && path.is_some_and(|p| p.ends_with("/image")) {
+        return if pins_a_digest(existing, op.get("value")) {
+            Ok(())
+        } else {
+            Err(format!("a replace may only pin an image reference to a sha256 digest, got {op}"))
+        };
+    }
     let (Some("add"), Some(path)) = (kind, path) else {
-        return Err(format!("a mutating policy may only emit add operations with a path, got {op}"));
+        return Err(format!(
+            "a mutating policy may only emit add operations with a path (or pin an image to a digest), got {op}"
+        ));
     };
     if op.get("value").is_none() {
         return Err(format!("an add operation needs a value: {op}"));
@@ -455,6 +477,17 @@ mod tests {
         assert!(check_patch(&json!({"op": "replace", "path": "/spec/b", "value": 2}), &set).is_err());
         let with_null = review(json!({"a": null}));
         assert!(check_patch(&json!({"op": "add", "path": "/spec/a", "value": 2}), &with_null).is_ok());
+        // The one replace: an image reference pinned to a sha256 digest, the rest kept.
+        let pod = review(json!({"containers": [{"name": "c", "image": "r/app:1.4"}]}));
+        let pin = |value: String| json!({"op": "replace", "path": "/spec/containers/0/image", "value": value});
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(check_patch(&pin(format!("r/app:1.4@sha256:{hex}")), &pod).is_ok());
+        for other in [format!("r/app:1.5@sha256:{hex}"), format!("r/app:1.4@sha256:{}", &hex[1..]), "evil/app:1".into()]
+        {
+            assert!(check_patch(&pin(other.clone()), &pod).is_err(), "{other}");
+        }
+        let pinned = review(json!({"containers": [{"name": "c", "image": format!("r/app@sha256:{hex}")}]}));
+        assert!(check_patch(&pin(format!("r/app@sha256:{hex}@sha256:{hex}")), &pinned).is_err());
     }
 
     #[test]

@@ -249,10 +249,9 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
             return admission::inventory_not_current(&uid, &gap, fail_open);
         }
     }
-    let request = match endpoint {
-        Endpoint::Validate(_) => state.check_signatures(request, budget).await,
-        Endpoint::Mutate => request,
-    };
+    // The mutating call checks them too, so that pin-image-digests pins what was verified; the
+    // validating call that follows finds the verdicts cached.
+    let request = state.check_signatures(request, budget).await;
     let permit = match Arc::clone(&state.permits).try_acquire_owned() {
         Ok(permit) => permit,
         Err(_) => {

@@ -1,9 +1,9 @@
 //! Signature checks at admission against a real OCI registry on loopback (Debian's
 //! docker-registry, images pushed by skopeo, signed by openssl in cosign's formats; see
 //! `gatehouse_signatures::testing`): a signed image is admitted; an unsigned one, one signed by
-//! another key and a tampered signature are denied; a second review of the same image asks the
-//! registry nothing (by its access log); a registry that is down yields the rule's action in
-//! time.
+//! another key and a tampered signature are denied; the mutating call pins a verified tag to its
+//! digest; a second review of the same image asks the registry nothing (by its access log); a
+//! registry that is down yields the rule's action in time.
 
 mod common;
 
@@ -106,11 +106,26 @@ imageVerification:
     let response = security(format!("{host}/other/web:v1")).await;
     assert!(signature_violation(&response).is_none(), "{response}");
 
+    // The mutating call pins the verified tag to the digest that was verified.
+    let request = axum::http::Request::post("/mutate?timeout=10s")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(deployment_running(&format!("{host}/shop/web:v1"))))
+        .expect("request");
+    let (_, text) = common::call(&state, request).await;
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
+    let patch = answer["response"]["patch"].as_str().unwrap_or_else(|| panic!("no patch: {text}"));
+    let patch: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, patch).expect("base64"),
+    )
+    .expect("patch");
+    let pin = json!({"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": format!("{host}/shop/web:v1@{signed}")});
+    assert!(patch.as_array().expect("ops").contains(&pin), "{patch}");
+
     // The signed image again, by tag and by digest: the registry is asked nothing.
     let response = security(format!("{host}/shop/web:v1")).await;
     assert_eq!(response["allowed"], true, "{response}");
-    let response = security(format!("{host}/shop/web@{signed}")).await;
-    assert_eq!(response["allowed"], true, "{response}");
+    let response = security(format!("{host}/shop/web:v1@{signed}")).await;
+    assert_eq!(response["allowed"], true, "the pinned image: {response}");
     assert_eq!(registry.requests(), before, "cached verdicts ask the registry nothing");
 
     // The registry goes down: a new image is denied by the rule's failure action, in time, and a
