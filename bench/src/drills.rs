@@ -60,7 +60,7 @@ fn webhook_binary() -> Result<PathBuf> {
     )
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     for entry in walk(from)? {
         let relative = entry.strip_prefix(from)?;
         let target = to.join(relative);

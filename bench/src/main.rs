@@ -11,6 +11,7 @@ mod audit;
 mod corpus;
 mod drills;
 mod load;
+mod signatures;
 
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse-bench", about = "Benchmarks of the Gatehouse engine")]
@@ -112,6 +113,19 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Image signature checks against Debian's docker-registry on loopback (images pushed by
+    /// skopeo, signed by openssl): cold and warm verification latency, and the security
+    /// webhook's admission latency with warm verdicts against the same reviews without rules.
+    Signatures {
+        #[arg(long, default_value = "policies")]
+        bundle: PathBuf,
+        /// Distinct signed images.
+        #[arg(long, default_value_t = 50)]
+        images: usize,
+        /// Warm rounds over every image.
+        #[arg(long, default_value_t = 40)]
+        rounds: usize,
+    },
     /// One measurement of `scan`, in a fresh process (run by `scan`).
     #[command(hide = true)]
     ScanOnce {
@@ -148,6 +162,10 @@ fn main() -> Result<()> {
             .enable_all()
             .build()?
             .block_on(audit::run(&bundle, &objects, threads.max(1), runs.max(1), seed)),
+        Command::Signatures { bundle, images, rounds } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(signatures::run(&bundle, images.max(1), rounds.max(1))),
         Command::WebhookLoad { bundle, connections, seconds, seed } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
