@@ -127,6 +127,32 @@ pub struct SignatureRule {
     /// `allow`.
     #[serde(default)]
     pub on_registry_error: RegistryErrorAction,
+    /// Also require a signed vulnerability attestation (`cosign attest --type vuln`) by the same
+    /// keys: recent enough, and without findings at the severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<AttestationRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AttestationRule {
+    /// The oldest scan accepted.
+    #[serde(default = "default_max_age_hours")]
+    pub max_age_hours: u64,
+    /// UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL: a finding at or above it fails.
+    #[serde(default = "default_attestation_severity")]
+    pub severity: String,
+    /// Count only findings that have a fix.
+    #[serde(default)]
+    pub ignore_unfixed: bool,
+}
+
+fn default_max_age_hours() -> u64 {
+    168
+}
+
+fn default_attestation_severity() -> String {
+    "HIGH".into()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,7 +367,12 @@ mod tests {
         assert_eq!(v.rule_for("rg.fr-par.scw.cloud/shop/web:1", Some("billing")), Some(1));
         assert_eq!(v.rule_for("rg.fr-par.scw.cloud/shop/web:1", None), Some(1));
         assert_eq!(v.rules[1].on_registry_error, RegistryErrorAction::Allow);
-        assert!(glob_matches("a*b*c", "a-b-c") && glob_matches("a*", "a") && !glob_matches("a*b", "ab-") && glob_matches("x", "x"));
+        assert!(
+            glob_matches("a*b*c", "a-b-c")
+                && glob_matches("a*", "a")
+                && !glob_matches("a*b", "ab-")
+                && glob_matches("x", "x")
+        );
         let error = Config::from_source(Path::new("g.yaml"), "imageVerification:\n  rules:\n    - name: x\n      images: [a]\n      keys: [k]\n      onRegistryError: maybe\n")
             .expect_err("an unknown action");
         assert!(error.to_string().contains("g.yaml:6:"), "{error}");

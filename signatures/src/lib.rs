@@ -4,6 +4,7 @@
 //! (verified ones longer than rejected ones), and concurrent checks of one image make one set
 //! of registry calls.
 
+pub mod attestation;
 pub mod cache;
 pub mod cosign;
 pub mod reference;
@@ -115,11 +116,93 @@ pub struct Verifier {
     settings: CacheSettings,
     tags: Cache<Result<Digest, RegistryError>>,
     verdicts: Cache<Verdict>,
+    attestations: Cache<AttestationVerdict>,
+}
+
+/// What an image's vulnerability attestations show, or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestationVerdict {
+    Checked(attestation::Finding),
+    Unavailable { reason: String },
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Verifier {
+    /// The newest signed vulnerability attestation of `digest` (in `image`'s repository),
+    /// judged against `need`. A passing one is kept until it would go stale, at most as long as
+    /// a verified signature.
+    pub async fn attestation(
+        &self,
+        image: &Reference,
+        digest: &Digest,
+        keys: &KeySet,
+        need: &attestation::Requirement,
+    ) -> (AttestationVerdict, Source) {
+        let key = format!(
+            "att {}/{}@{digest} {} {}/{:?}/{}",
+            image.registry,
+            image.repository,
+            keys.fingerprint,
+            need.max_age_seconds,
+            need.severity,
+            need.ignore_unfixed
+        );
+        let settings = self.settings;
+        let ttl = move |v: &AttestationVerdict| match v {
+            AttestationVerdict::Checked(attestation::Finding::Passed { scanned_at }) => {
+                let left = (scanned_at + need.max_age_seconds).saturating_sub(now_seconds());
+                settings.verified.min(Duration::from_secs(left))
+            }
+            AttestationVerdict::Checked(_) => settings.rejected,
+            AttestationVerdict::Unavailable { .. } => settings.unavailable,
+        };
+        self.attestations.get_or_fetch(&key, ttl, || self.read_attestations(image, digest, keys, need)).await
+    }
+
+    async fn read_attestations(
+        &self,
+        image: &Reference,
+        digest: &Digest,
+        keys: &KeySet,
+        need: &attestation::Requirement,
+    ) -> AttestationVerdict {
+        let tag = digest.signature_tag().replace(".sig", ".att");
+        let manifest = match self.registry.manifest(image, &tag).await {
+            Ok(m) => m,
+            Err(RegistryError::NotFound(_)) => return AttestationVerdict::Checked(attestation::Finding::Missing),
+            Err(RegistryError::Failed(reason)) => return AttestationVerdict::Unavailable { reason },
+        };
+        let manifest: serde_json::Value = match serde_json::from_slice(&manifest) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = format!("the attestation manifest is not JSON: {e}");
+                return AttestationVerdict::Checked(attestation::Finding::Invalid(vec![reason]));
+            }
+        };
+        let mut envelopes = Vec::new();
+        let layers = manifest["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for layer in layers.iter().filter(|l| l["mediaType"] == attestation::DSSE_ENVELOPE) {
+            let Some(Ok(blob)) = layer["digest"].as_str().map(Digest::parse) else { continue };
+            match self.registry.blob(image, &blob).await {
+                Ok(bytes) => envelopes.push(bytes.to_vec()),
+                Err(RegistryError::NotFound(_)) => {}
+                Err(RegistryError::Failed(reason)) => return AttestationVerdict::Unavailable { reason },
+            }
+        }
+        AttestationVerdict::Checked(attestation::judge(&envelopes, digest, keys.keys(), need, now_seconds()))
+    }
+
     pub fn new(registry: Registry, settings: CacheSettings) -> Verifier {
-        Verifier { registry, settings, tags: Cache::new(settings.entries), verdicts: Cache::new(settings.entries) }
+        Verifier {
+            registry,
+            settings,
+            tags: Cache::new(settings.entries),
+            verdicts: Cache::new(settings.entries),
+            attestations: Cache::new(settings.entries),
+        }
     }
 
     pub fn registry(&self) -> &Registry {

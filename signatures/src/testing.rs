@@ -197,3 +197,54 @@ pub fn sign(dir: &Path, host: &str, repository: &str, digest: &str, private: &Pa
     let tag = Digest::parse(digest).expect("digest").signature_tag();
     push(&layout, "sig", &format!("{host}/{repository}:{tag}"));
 }
+
+/// Attests a vulnerability scan of `digest` as `cosign attest --type vuln --key` does: an
+/// in-toto statement whose predicate holds a trivy report with `vulnerabilities` (id, severity,
+/// fixed version) and `scanned` as `scanFinishedOn`, in a DSSE envelope signed by openssl over
+/// DSSE's pre-authentication encoding, pushed under `sha256-<hex>.att`.
+pub fn attest(
+    dir: &Path,
+    host: &str,
+    repository: &str,
+    digest: &str,
+    private: &Path,
+    scanned: &str,
+    vulnerabilities: &[(&str, &str, &str)],
+) {
+    let found: Vec<serde_json::Value> = vulnerabilities
+        .iter()
+        .map(|(id, severity, fixed)| {
+            json!({"VulnerabilityID": id, "PkgName": "openssl", "InstalledVersion": "3.0.2", "FixedVersion": fixed, "Severity": severity})
+        })
+        .collect();
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": crate::attestation::VULN_PREDICATE,
+        "subject": [{"name": format!("{host}/{repository}"), "digest": {"sha256": digest.trim_start_matches("sha256:")}}],
+        "predicate": {
+            "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
+            "scanner": {"uri": "pkg:github/aquasecurity/trivy@0.56.2", "version": "0.56.2",
+                "result": {"SchemaVersion": 2, "ArtifactName": format!("{host}/{repository}"), "ArtifactType": "container_image",
+                    "Results": [{"Target": "app (debian 12.7)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": found}]}},
+            "metadata": {"scanStartedOn": scanned, "scanFinishedOn": scanned},
+        },
+    })
+    .to_string();
+    let payload_type = "application/vnd.in-toto+json";
+    let signed = crate::attestation::pae(payload_type, statement.as_bytes());
+    let signed_file = dir.join(format!("pae-{}", Digest::of(&signed).as_str().trim_start_matches("sha256:")));
+    std::fs::write(&signed_file, &signed).expect("PAE");
+    let signature = run(Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(private).arg(&signed_file));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let envelope = json!({"payloadType": payload_type, "payload": b64.encode(statement.as_bytes()),
+        "signatures": [{"keyid": "", "sig": b64.encode(signature)}]})
+    .to_string();
+    let config = serde_json::to_vec(&json!({"architecture": "", "os": "", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [Digest::of(envelope.as_bytes()).to_string()]}}))
+    .expect("config");
+    let annotations = json!({"predicateType": crate::attestation::VULN_PREDICATE});
+    let (layout, _) =
+        layout(dir, "att", &config, (crate::attestation::DSSE_ENVELOPE, envelope.as_bytes(), Some(annotations)));
+    let tag = Digest::parse(digest).expect("digest").signature_tag().replace(".sig", ".att");
+    push(&layout, "att", &format!("{host}/{repository}:{tag}"));
+}

@@ -104,3 +104,67 @@ async fn a_registry_that_is_down_or_silent_is_unavailable_within_the_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerability_attestations_are_judged_by_signer_subject_age_and_findings() {
+    use gatehouse_signatures::attestation::{Finding, Requirement, Severity};
+    use gatehouse_signatures::testing::attest;
+    use gatehouse_signatures::{AttestationVerdict, Reference};
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let registry = LoopbackRegistry::start(dir);
+    let host = registry.host.clone();
+    let (ours, ours_pem) = key_pair(dir, "ours");
+    let (theirs, _) = key_pair(dir, "theirs");
+    let keys = KeySet::new(vec![PublicKey::from_pem("ours", &ours_pem).expect("key")]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let time = |seconds_ago: u64| gatehouse_signatures::attestation::rfc3339(now - seconds_ago);
+    let mut images = Vec::new();
+    for (name, signer, ago, vulnerabilities) in [
+        ("clean", Some(&ours), 3_600, vec![("CVE-2024-0001", "LOW", "1.1")]),
+        ("old", Some(&ours), 30 * 86_400, vec![]),
+        ("vulnerable", Some(&ours), 60, vec![("CVE-2024-0002", "CRITICAL", "3.0.3"), ("CVE-2024-0003", "HIGH", "")]),
+        ("foreign", Some(&theirs), 60, vec![]),
+        ("missing", None, 0, vec![]),
+    ] {
+        let repository = format!("shop/{name}");
+        let digest = push_image(dir, &host, &repository, "v1");
+        if let Some(signer) = signer {
+            attest(dir, &host, &repository, &digest, signer, &time(ago), &vulnerabilities);
+        }
+        images.push((name, Reference::parse(&format!("{host}/{repository}:v1")).expect("reference"), digest));
+    }
+    let verifier = verifier_for(&host, Duration::from_secs(5));
+    let need = Requirement { max_age_seconds: 7 * 86_400, severity: Severity::High, ignore_unfixed: false };
+    let mut found = std::collections::BTreeMap::new();
+    for (name, image, digest) in &images {
+        let digest = Digest::parse(digest).expect("digest");
+        found.insert(*name, verifier.attestation(image, &digest, &keys, &need).await.0);
+    }
+    assert!(matches!(found["clean"], AttestationVerdict::Checked(Finding::Passed { .. })), "{found:?}");
+    assert!(matches!(found["old"], AttestationVerdict::Checked(Finding::Stale { .. })), "{found:?}");
+    assert!(
+        matches!(&found["vulnerable"], AttestationVerdict::Checked(Finding::Vulnerable { findings, .. }) if findings == &["CVE-2024-0002", "CVE-2024-0003"]),
+        "{found:?}"
+    );
+    assert!(
+        matches!(&found["foreign"], AttestationVerdict::Checked(Finding::Invalid(r)) if r[0].contains("none of the keys")),
+        "{found:?}"
+    );
+    assert_eq!(found["missing"], AttestationVerdict::Checked(Finding::Missing));
+    // Only the fixable finding counts when unfixed ones are ignored; a passing verdict is cached.
+    let (_, image, digest) = &images[2];
+    let digest = Digest::parse(digest).expect("digest");
+    let fixable = Requirement { ignore_unfixed: true, ..need.clone() };
+    let (verdict, _) = verifier.attestation(image, &digest, &keys, &fixable).await;
+    assert!(
+        matches!(&verdict, AttestationVerdict::Checked(Finding::Vulnerable { findings, .. }) if findings == &["CVE-2024-0002"]),
+        "{verdict:?}"
+    );
+    let (_, image, digest) = &images[0];
+    let (_, source) = verifier.attestation(image, &Digest::parse(digest).expect("digest"), &keys, &need).await;
+    assert_eq!(source, Source::Cached);
+}

@@ -11,7 +11,10 @@ use gatehouse_engine::config::{ImageVerification, RegistryErrorAction};
 use gatehouse_engine::images::images_of;
 use gatehouse_engine::review::to_rego;
 use gatehouse_engine::{Bundle, Review};
-use gatehouse_signatures::{CacheSettings, KeySet, PublicKey, Registry, Verdict, Verifier};
+use gatehouse_signatures::attestation::{Finding, Requirement, Severity, rfc3339};
+use gatehouse_signatures::{
+    AttestationVerdict, CacheSettings, KeySet, PublicKey, Reference, Registry, Verdict, Verifier,
+};
 use serde_json::{Value, json};
 
 /// A generation's signature rules, their keys parsed.
@@ -19,6 +22,7 @@ use serde_json::{Value, json};
 pub struct SignatureRules {
     config: ImageVerification,
     keys: Vec<KeySet>,
+    attestations: Vec<Option<Requirement>>,
 }
 
 impl SignatureRules {
@@ -26,7 +30,21 @@ impl SignatureRules {
     pub fn of(bundle: &Bundle) -> Result<SignatureRules, String> {
         let config = bundle.image_verification().clone();
         let mut keys = Vec::new();
+        let mut attestations = Vec::new();
         for rule in &config.rules {
+            attestations.push(match &rule.attestation {
+                None => None,
+                Some(a) => Some(Requirement {
+                    max_age_seconds: a.max_age_hours.saturating_mul(3600),
+                    severity: Severity::parse(&a.severity).ok_or_else(|| {
+                        format!(
+                            "imageVerification rule {:?}: attestation severity {:?} is not UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL",
+                            rule.name, a.severity
+                        )
+                    })?,
+                    ignore_unfixed: a.ignore_unfixed,
+                }),
+            });
             let mut parsed = Vec::new();
             for (i, pem) in rule.keys.iter().enumerate() {
                 let name = format!("{}[{i}]", rule.name);
@@ -40,7 +58,7 @@ impl SignatureRules {
             }
             keys.push(KeySet::new(parsed));
         }
-        Ok(SignatureRules { config, keys })
+        Ok(SignatureRules { config, keys, attestations })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -59,6 +77,23 @@ impl SignatureRules {
             entries: c.cache_entries,
         };
         Ok(Verifier::new(registry, settings))
+    }
+}
+
+fn attestation_result(verdict: AttestationVerdict) -> Value {
+    match verdict {
+        AttestationVerdict::Checked(Finding::Passed { scanned_at }) => {
+            json!({"verdict": "passed", "scannedAt": rfc3339(scanned_at)})
+        }
+        AttestationVerdict::Checked(Finding::Missing) => json!({"verdict": "missing"}),
+        AttestationVerdict::Checked(Finding::Stale { scanned_at }) => {
+            json!({"verdict": "stale", "scannedAt": rfc3339(scanned_at)})
+        }
+        AttestationVerdict::Checked(Finding::Vulnerable { scanned_at, findings }) => {
+            json!({"verdict": "vulnerable", "scannedAt": rfc3339(scanned_at), "findings": findings})
+        }
+        AttestationVerdict::Checked(Finding::Invalid(reasons)) => json!({"verdict": "invalid", "reasons": reasons}),
+        AttestationVerdict::Unavailable { reason } => json!({"verdict": "unavailable", "reason": reason}),
     }
 }
 
@@ -105,17 +140,35 @@ pub async fn check(
     let checks = covered.into_iter().map(|(image, index)| {
         let rule = &rules.config.rules[index];
         let keys = &rules.keys[index];
+        let need = rules.attestations[index].as_ref();
+        let late = || format!("no answer within {} ms, the time this review allows", deadline.as_millis());
         async move {
-            let verdict = match verifier {
-                Ok(verifier) => match tokio::time::timeout(deadline, verifier.verify(&image, keys)).await {
-                    Ok((verdict, _)) => verdict,
-                    Err(_) => Verdict::Unavailable {
-                        reason: format!("no answer within {} ms, the time this review allows", deadline.as_millis()),
-                    },
-                },
-                Err(e) => Verdict::Unavailable { reason: format!("no registry client: {e}") },
+            let verifier = match verifier {
+                Ok(v) => v,
+                Err(e) => {
+                    let verdict = Verdict::Unavailable { reason: format!("no registry client: {e}") };
+                    return (image, result(verdict, &rule.name, rule.on_registry_error));
+                }
             };
-            (image, result(verdict, &rule.name, rule.on_registry_error))
+            let checks = async {
+                let (verdict, _) = verifier.verify(&image, keys).await;
+                let attested = match (&verdict, need, Reference::parse(&image)) {
+                    (Verdict::Verified { digest, .. }, Some(need), Ok(reference)) => {
+                        Some(verifier.attestation(&reference, digest, keys, need).await.0)
+                    }
+                    _ => None,
+                };
+                (verdict, attested)
+            };
+            let (verdict, attested) = match tokio::time::timeout(deadline, checks).await {
+                Ok(done) => done,
+                Err(_) => (Verdict::Unavailable { reason: late() }, None),
+            };
+            let mut value = result(verdict, &rule.name, rule.on_registry_error);
+            if let Some(attested) = attested {
+                value["attestation"] = attestation_result(attested);
+            }
+            (image, value)
         }
     });
     let results: serde_json::Map<String, Value> = futures::future::join_all(checks).await.into_iter().collect();

@@ -10,7 +10,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gatehouse_signatures::testing::{LoopbackRegistry, key_pair, push_image, sign, tools};
+use gatehouse_signatures::attestation::rfc3339;
+use gatehouse_signatures::testing::{LoopbackRegistry, attest, key_pair, push_image, sign, tools};
 use policy_webhook::admission::Safety;
 use policy_webhook::generation::{self, BundleSource, InventoryState, Live};
 use policy_webhook::server::AppState;
@@ -47,6 +48,20 @@ async fn admission_checks_signatures_against_a_real_registry() {
     sign(dir, &host, "shop/foreign", &foreign, &theirs, false);
     let tampered = push_image(dir, &host, "shop/tampered", "v1");
     sign(dir, &host, "shop/tampered", &tampered, &ours, true);
+    // Under the "scanned" rule a signed vulnerability attestation is needed too.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    for (name, vulnerabilities, attested) in [
+        ("clean", vec![("CVE-2024-0001", "LOW", "1.1")], true),
+        ("vulnerable", vec![("CVE-2024-0002", "CRITICAL", "3.0.3")], true),
+        ("unattested", vec![], false),
+    ] {
+        let repository = format!("scanned/{name}");
+        let digest = push_image(dir, &host, &repository, "v1");
+        sign(dir, &host, &repository, &digest, &ours, false);
+        if attested {
+            attest(dir, &host, &repository, &digest, &ours, &rfc3339(now - 600), &vulnerabilities);
+        }
+    }
 
     let config = dir.join("gatehouse.yaml");
     let key = ours_pem.lines().map(|l| format!("          {l}\n")).collect::<String>();
@@ -66,6 +81,13 @@ imageVerification:
   rules:
     - name: shop
       images: [\"{host}/shop/*\"]
+      keys:
+        - |
+{key}    - name: scanned
+      images: [\"{host}/scanned/*\"]
+      attestation:
+        maxAgeHours: 24
+        severity: HIGH
       keys:
         - |
 {key}    - name: tolerant
@@ -101,6 +123,14 @@ imageVerification:
     let response = security(format!("{host}/shop/tampered:v1")).await;
     let denied = signature_violation(&response).unwrap_or_else(|| panic!("tampered: {response}"));
     assert!(denied.contains("not valid for the rule's keys"), "{denied}");
+    let response = security(format!("{host}/scanned/clean:v1")).await;
+    assert_eq!(response["allowed"], true, "signed, and attested without a HIGH finding: {response}");
+    let response = security(format!("{host}/scanned/vulnerable:v1")).await;
+    let denied = signature_violation(&response).unwrap_or_else(|| panic!("vulnerable: {response}"));
+    assert!(denied.contains("found 1 at or above the rule's severity: CVE-2024-0002"), "{denied}");
+    let response = security(format!("{host}/scanned/unattested:v1")).await;
+    let denied = signature_violation(&response).unwrap_or_else(|| panic!("unattested: {response}"));
+    assert!(denied.contains("without a signed vulnerability attestation"), "{denied}");
     // Images no rule covers are not checked.
     let before = registry.requests();
     let response = security(format!("{host}/other/web:v1")).await;

@@ -85,3 +85,29 @@ test_deletes_are_let_through if {
 	inp := object.union(review("Deployment", {"spec": {"template": {"spec": containers([signed])}}}, "DELETE"), {"images": {signed: {"verdict": "unsigned"}}})
 	count(violations(inp)) == 0
 }
+
+with_attestation(a) := {signed: object.union(verified, {"attestation": a, "onRegistryError": "deny"})}
+
+test_a_rule_that_asks_for_an_attestation_needs_a_passing_one if {
+	count(violations(deployment(containers([signed]), with_attestation({"verdict": "passed", "scannedAt": "2026-11-28T10:00:00Z"})))) == 0
+	expected := {
+		"missing": [{"verdict": "missing"}, "without a signed vulnerability attestation"],
+		"stale": [{"verdict": "stale", "scannedAt": "2026-10-01T10:00:00Z"}, "scan (2026-10-01T10:00:00Z) is older than the rule allows"],
+		"vulnerable": [
+			{"verdict": "vulnerable", "scannedAt": "2026-11-28T10:00:00Z", "findings": ["CVE-1", "CVE-2", "CVE-3", "CVE-4", "CVE-5", "CVE-6"]},
+			"found 6 at or above the rule's severity: CVE-1, CVE-2, CVE-3, CVE-4, CVE-5",
+		],
+		"invalid": [{"verdict": "invalid", "reasons": ["attestation 1: signed by none of the keys"]}, "not valid: attestation 1: signed by none of the keys"],
+		"unavailable": [{"verdict": "unavailable", "reason": "connection refused"}, "could not be read: connection refused"],
+		"odd": [{"verdict": "vulnerable", "findings": "CVE-1"}, "scan (at an unknown time) found 0"],
+	}
+	every _, case in expected {
+		found := violations(deployment(containers([signed]), with_attestation(case[0])))
+		count(found) == 1
+		some v in found
+		contains(v.msg, case[1])
+	}
+	# A registry error on the attestation is let through only when the rule allows it.
+	allowing := {signed: object.union(verified, {"attestation": {"verdict": "unavailable"}, "onRegistryError": "allow"})}
+	count(violations(deployment(containers([signed]), allowing))) == 0
+}
