@@ -506,6 +506,21 @@ def run(h: Harness) -> None:
         expect(checksum(renders["ci/digest-values.yaml"]) == checksum(default), "checksum/config changes though the configuration did not")
     h.check("custom configuration loads against the mounted bundle and rolls the pods", custom_config)
 
+    # -- image signatures: the rules reach gatehouse.yaml, load, and open egress to the registries.
+    def image_signatures() -> None:
+        r = renders.get("ci/signatures-values.yaml") or fail("ci/signatures-values.yaml did not render")
+        text = rendered_config(r)
+        expect(yaml.safe_load(text)["imageVerification"] == r.values["config"]["imageVerification"], "the rendered gatehouse.yaml lacks imageVerification")
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = materialize_bundle(r, Path(tmp) / "policies")
+            config = Path(tmp) / "gatehouse.yaml"
+            config.write_text(text)
+            run_tool([str(h.policy_scan), "policies", str(tree), "--config", str(config)], "policy-scan policies --config with imageVerification")
+        egress = one(r, "NetworkPolicy", "-registry-egress").data["spec"]["egress"]
+        expect(egress == [{"ports": [{"protocol": "TCP", "port": 443}], "to": [{"ipBlock": {"cidr": "51.159.0.0/16"}}]}], f"registry egress: {egress}")
+        expect(not [o for o in all_of(default, "NetworkPolicy") if o.name.endswith("-registry-egress")], "registry egress rendered without signature rules")
+    h.check("image signature rules reach the configuration and open egress to the registries", image_signatures)
+
     # -- the schema is closed: an unknown key fails, at the top and nested.
     def closed_schema() -> None:
         for values, what in (({"bogus": 1}, "bogus"), ({"webhooks": {"security": {"failurePolicy": "Fail", "bogus": 1}}}, "bogus"),

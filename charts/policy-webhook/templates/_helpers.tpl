@@ -258,6 +258,7 @@ The webhook's configuration file (--config), from .Values.config: YAML text.
 {{- $config := dict -}}
 {{- with .Values.config.policies }}{{ $_ := set $config "policies" . }}{{ end -}}
 {{- with .Values.config.namespaces }}{{ $_ := set $config "namespaces" . }}{{ end -}}
+{{- with .Values.config.imageVerification }}{{ $_ := set $config "imageVerification" . }}{{ end -}}
 {{- if $config -}}
 {{- toYaml $config -}}
 {{- else -}}
