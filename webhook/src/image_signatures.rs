@@ -12,6 +12,7 @@ use gatehouse_engine::images::images_of;
 use gatehouse_engine::review::to_rego;
 use gatehouse_engine::{Bundle, Review};
 use gatehouse_signatures::attestation::{Finding, Requirement, Severity, rfc3339};
+use gatehouse_signatures::cache::Source;
 use gatehouse_signatures::{
     AttestationVerdict, CacheSettings, KeySet, PublicKey, Reference, Registry, Verdict, Verifier,
 };
@@ -97,9 +98,20 @@ fn attestation_result(verdict: AttestationVerdict) -> Value {
     }
 }
 
+fn verdict_name(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Verified { .. } => "verified",
+        Verdict::Unsigned { .. } => "unsigned",
+        Verdict::Invalid { .. } => "invalid",
+        Verdict::Unavailable { .. } => "unavailable",
+        Verdict::Malformed { .. } => "malformed",
+    }
+}
+
 fn result(verdict: Verdict, rule: &str, on_error: RegistryErrorAction) -> Value {
+    let name = verdict_name(&verdict);
     let mut value = match verdict {
-        Verdict::Verified { digest, key } => json!({"verdict": "verified", "digest": digest.as_str(), "key": key}),
+        Verdict::Verified { digest, key } => json!({"verdict": name, "digest": digest.as_str(), "key": key}),
         Verdict::Unsigned { digest } => json!({"verdict": "unsigned", "digest": digest.as_str()}),
         Verdict::Invalid { digest, reasons } => {
             json!({"verdict": "invalid", "digest": digest.as_str(), "reasons": reasons})
@@ -123,6 +135,7 @@ pub async fn check(
     rules: &SignatureRules,
     review: &Review,
     deadline: Duration,
+    metrics: &crate::metrics::Metrics,
 ) -> Option<Value> {
     if review.operation() == "DELETE" {
         return None;
@@ -143,27 +156,35 @@ pub async fn check(
         let need = rules.attestations[index].as_ref();
         let late = || format!("no answer within {} ms, the time this review allows", deadline.as_millis());
         async move {
+            let started = std::time::Instant::now();
             let verifier = match verifier {
                 Ok(v) => v,
                 Err(e) => {
                     let verdict = Verdict::Unavailable { reason: format!("no registry client: {e}") };
+                    metrics.image_check("unavailable", "fetched", started.elapsed());
                     return (image, result(verdict, &rule.name, rule.on_registry_error));
                 }
             };
             let checks = async {
-                let (verdict, _) = verifier.verify(&image, keys).await;
+                let (verdict, source) = verifier.verify(&image, keys).await;
                 let attested = match (&verdict, need, Reference::parse(&image)) {
                     (Verdict::Verified { digest, .. }, Some(need), Ok(reference)) => {
                         Some(verifier.attestation(&reference, digest, keys, need).await.0)
                     }
                     _ => None,
                 };
-                (verdict, attested)
+                (verdict, source, attested)
             };
-            let (verdict, attested) = match tokio::time::timeout(deadline, checks).await {
+            let (verdict, source, attested) = match tokio::time::timeout(deadline, checks).await {
                 Ok(done) => done,
-                Err(_) => (Verdict::Unavailable { reason: late() }, None),
+                Err(_) => (Verdict::Unavailable { reason: late() }, Source::Fetched, None),
             };
+            let source = match source {
+                Source::Cached => "cached",
+                Source::Shared => "shared",
+                Source::Fetched => "fetched",
+            };
+            metrics.image_check(verdict_name(&verdict), source, started.elapsed());
             let mut value = result(verdict, &rule.name, rule.on_registry_error);
             if let Some(attested) = attested {
                 value["attestation"] = attestation_result(attested);

@@ -79,6 +79,9 @@ pub struct Metrics {
     policy_time: Mutex<BTreeMap<String, Histogram>>,
     policy_errors: Mutex<BTreeMap<String, u64>>,
     sampled: AtomicU64,
+    /// Image signature checks by verdict and by where the verdict came from.
+    image_checks: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    image_check_time: Mutex<Histogram>,
 }
 
 /// Escapes a label value as the exposition format requires.
@@ -90,6 +93,13 @@ impl Metrics {
     pub fn record(&self, endpoint: &'static str, decision: &'static str, kind: &str, elapsed: Duration) {
         *lock(&self.requests).entry((endpoint, decision, kind.to_string())).or_default() += 1;
         lock(&self.latency).observe(elapsed);
+    }
+
+    /// Counts one image signature check: its verdict, whether it was `cached`, `shared` with a
+    /// concurrent check or `fetched` from the registry, and how long it took.
+    pub fn image_check(&self, verdict: &'static str, source: &'static str, elapsed: Duration) {
+        *lock(&self.image_checks).entry((verdict, source)).or_default() += 1;
+        lock(&self.image_check_time).observe(elapsed);
     }
 
     /// Counts one violation of a policy as it was enforced (deny, warn or audit).
@@ -209,6 +219,17 @@ impl Metrics {
         for (policy, n) in lock(&self.policy_errors).iter() {
             let _ = writeln!(out, "gatehouse_policy_evaluation_errors_total{{policy=\"{}\"}} {n}", label(policy));
         }
+        out.push_str("# HELP gatehouse_image_verifications_total Image signature checks at admission, by verdict and by source (cached, shared with a concurrent check, fetched from the registry).\n");
+        out.push_str("# TYPE gatehouse_image_verifications_total counter\n");
+        for ((verdict, source), n) in lock(&self.image_checks).iter() {
+            let _ =
+                writeln!(out, "gatehouse_image_verifications_total{{verdict=\"{verdict}\",source=\"{source}\"}} {n}");
+        }
+        out.push_str(
+            "# HELP gatehouse_image_verification_seconds Time to check one image's signatures (and attestation).\n",
+        );
+        out.push_str("# TYPE gatehouse_image_verification_seconds histogram\n");
+        lock(&self.image_check_time).render(&mut out, "gatehouse_image_verification_seconds", "");
         let gauges: [(&str, &str, &str, f64); 7] = [
             (
                 "gatehouse_policy_timing_samples_total",

@@ -96,7 +96,9 @@ impl AppState {
         if let Err(e) = &verifier {
             tracing::error!(error = %e, "cannot check image signatures; covered images count as unavailable");
         }
-        if let Some(checks) = crate::image_signatures::check(&verifier, rules, &request.review, budget * 3 / 4).await {
+        if let Some(checks) =
+            crate::image_signatures::check(&verifier, rules, &request.review, budget * 3 / 4, &self.metrics).await
+        {
             crate::image_signatures::attach(&mut request.review, &checks);
         }
         request

@@ -157,6 +157,13 @@ imageVerification:
     let response = security(format!("{host}/shop/web:v1@{signed}")).await;
     assert_eq!(response["allowed"], true, "the pinned image: {response}");
     assert_eq!(registry.requests(), before, "cached verdicts ask the registry nothing");
+    let (_, metrics) = common::get(&state, "/metrics").await;
+    for line in [
+        "gatehouse_image_verifications_total{verdict=\"verified\",source=\"cached\"} 3",
+        "gatehouse_image_verifications_total{verdict=\"unsigned\",source=\"fetched\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     // The registry goes down: a new image is denied by the rule's failure action, in time, and a
     // rule that allows on registry errors lets its image through.
