@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use gatehouse_engine::metadata::IMAGES_DOMAIN;
 use gatehouse_engine::{Bundle, Mode};
 use kube::Client;
 use kube::discovery::{ApiResource, Discovery, Scope, verbs};
@@ -40,7 +41,11 @@ pub fn wanted(bundle: &Bundle, secrets: bool) -> (BTreeSet<(String, String, bool
     let mut wildcard = Vec::new();
     for policy in bundle.enabled_policies() {
         let metadata = &policy.metadata;
-        if metadata.mode != Mode::Validate || metadata.targets.iter().all(|t| t.kinds.is_empty()) {
+        // Image reports are made by `policy-scan images` from trivy's output: no cluster has them.
+        if policy.domain == IMAGES_DOMAIN
+            || metadata.mode != Mode::Validate
+            || metadata.targets.iter().all(|t| t.kinds.is_empty())
+        {
             continue;
         }
         for target in &metadata.targets {
@@ -102,4 +107,26 @@ pub async fn resolve_kinds(client: Client, bundle: &Bundle, secrets: bool) -> Re
         }
     }
     Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundles_kinds_are_listed_and_image_reports_are_not() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let bundle = Bundle::load(&root, &gatehouse_engine::Config::default()).expect("the bundle loads");
+        assert!(
+            bundle.policies().iter().any(|p| p.domain == IMAGES_DOMAIN && p.enabled),
+            "the bundle has an image policy to leave out"
+        );
+        let (kinds, wildcard) = wanted(&bundle, false);
+        assert!(kinds.contains(&("apps".to_string(), "Deployment".to_string(), true)));
+        assert!(
+            !kinds.iter().any(|(group, kind, _)| group == "scan.gatehouse.dev" || kind == "ImageReport"),
+            "{kinds:?}"
+        );
+        assert!(wildcard.is_empty(), "{wildcard:?}");
+    }
 }

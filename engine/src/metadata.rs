@@ -220,6 +220,9 @@ pub fn deserialize_node<T: DeserializeOwned>(file: &Path, node: &Node) -> Result
 /// carry the policy's id.
 /// Policies under `terraform/` judge Terraform resources; every other domain, Kubernetes objects.
 pub const TERRAFORM_DOMAIN: &str = "terraform";
+/// Policies under `images/` judge the reports `policy-scan images` makes of container images
+/// (`scan.gatehouse.dev/v1` `ImageReport`), objects no cluster serves.
+pub const IMAGES_DOMAIN: &str = "images";
 
 pub fn load(file: &Path, source: &str, folder_name: &str, domain: &str) -> Result<PolicyMetadata, Vec<Diagnostic>> {
     let node = yaml::parse_single(source, &Limits::default())

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::report::{Report, finding_key};
+use crate::report::{ImageFinding, Report, finding_key, with_image_key};
 
 /// The keys of the findings of a previous `--format json` report.
 pub fn load(path: &Path) -> Result<HashSet<String>, String> {
@@ -32,7 +32,8 @@ pub fn load(path: &Path) -> Result<HashSet<String>, String> {
                     rendered["values"].as_array().into_iter().flatten().map(s).collect(),
                 )
             });
-            finding_key(parts.each_ref().map(String::as_str), render)
+            let image = serde_json::from_value::<ImageFinding>(f["image"].clone()).ok();
+            with_image_key(finding_key(parts.each_ref().map(String::as_str), render), image.as_ref())
         })
         .collect())
 }

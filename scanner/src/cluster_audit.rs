@@ -74,6 +74,7 @@ pub fn to_report(result: &ClusterAudit, bundle: &Bundle) -> Report {
             guideline: metadata.map(|m| Arc::new(m.guideline.clone())),
             suppressed,
             rendered: None,
+            image: None,
         });
     }
     report.describe_policies(bundle);

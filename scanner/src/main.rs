@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod audit_command;
 mod catalog_command;
+mod images_command;
 mod report_command;
 mod scan_command;
 mod test_command;
@@ -23,6 +24,10 @@ enum Command {
     /// Scan Kubernetes manifests and Terraform (plans from `terraform show -json`, binary plans,
     /// directories of .tf files) with the bundle: files, directories, `-` for standard input.
     Scan(Box<scan_command::ScanArgs>),
+    /// Scan every container image the resources run (containers, init and ephemeral containers,
+    /// rendered charts and overlays included) with `trivy image`, once per image, and judge
+    /// each report with the bundle's image policies; findings point at the image lines.
+    Images(Box<images_command::ImagesArgs>),
     /// Judge what runs in a cluster, through a kubeconfig, as the webhook's background audit
     /// does: every kind the policies target, listed page by page, with the same report formats
     /// as a scan (and the policy reports the audit publishes).
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan_command::run(*args),
+        Command::Images(args) => images_command::run(*args),
         Command::Audit(args) => audit_command::run(*args),
         Command::Report(args) => report_command::run(*args),
         Command::ShowTerraform { dir } => show_terraform(&dir),

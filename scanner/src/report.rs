@@ -100,6 +100,64 @@ pub struct Finding {
     /// For a resource of a Helm or Kustomize render: the render, and the field in its output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rendered: Option<crate::render::Rendered>,
+    /// For a finding of `policy-scan images`: the image whose report raised it, and the
+    /// vulnerability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageFinding>,
+}
+
+/// What a finding on an image's vulnerability report names beyond its policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageFinding {
+    /// The image reference as the manifest writes it.
+    pub reference: String,
+    /// The vulnerability, when the policy's violation details name one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Vulnerability>,
+}
+
+/// A vulnerability as the image policies' violation `details` give it (trivy's fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vulnerability {
+    #[serde(rename = "vulnerabilityID")]
+    pub id: String,
+    /// trivy's severity: UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL.
+    pub severity: String,
+    pub pkg_name: String,
+    pub installed_version: String,
+    /// Empty when no fixed version exists.
+    #[serde(default)]
+    pub fixed_version: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, rename = "primaryURL")]
+    pub primary_url: String,
+    /// The part of the image trivy found the package in (the OS, a lock file, a binary).
+    #[serde(default)]
+    pub target: String,
+}
+
+impl ImageFinding {
+    /// What tells two findings on one image field apart: the image, the vulnerability and the
+    /// package (one CVE may be in several packages); fixed versions change with trivy's database
+    /// and are left out.
+    fn key_suffix(&self) -> String {
+        match &self.vulnerability {
+            Some(v) => format!("|{}|{}|{}|{}", self.reference, v.id, v.pkg_name, v.target),
+            None => format!("|{}", self.reference),
+        }
+    }
+}
+
+/// The key of a finding with its image part, as [`Finding::key`] makes it.
+pub fn with_image_key(key: String, image: Option<&ImageFinding>) -> String {
+    match image {
+        Some(image) => key + &image.key_suffix(),
+        None => key,
+    }
 }
 
 /// [`Finding::key`] from its parts: policy, apiVersion, kind, namespace, name, path, and for a
@@ -137,7 +195,7 @@ impl Finding {
     /// What identifies a finding across runs, for baselines and fingerprints.
     pub fn key(&self) -> String {
         let render = self.rendered.as_ref().map(|r| (r.root.as_str(), r.values.clone()));
-        resource_finding_key(&self.policy, &self.resource, &self.path, render)
+        with_image_key(resource_finding_key(&self.policy, &self.resource, &self.path, render), self.image.as_ref())
     }
 }
 
@@ -158,6 +216,8 @@ pub enum ErrorKind {
     Evaluation,
     /// A chart or kustomization that could not be rendered.
     Render,
+    /// An image trivy could not scan (missing, failed, timed out, or wrote no report).
+    Image,
 }
 
 /// Something that kept part of the input from being judged: never a pass.
@@ -188,6 +248,9 @@ pub struct Summary {
     /// Helm and Kustomize renders scanned (a chart rendered with two values files counts two).
     #[serde(skip_serializing_if = "is_zero")]
     pub rendered: usize,
+    /// Distinct container images scanned by `policy-scan images`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub images: usize,
     pub skipped_documents: usize,
     /// Findings that count (not waived), by severity and enforcement below.
     pub findings: usize,
@@ -519,6 +582,7 @@ mod tests {
             guideline: Some(Arc::new(Guideline { section: "Security".into(), bullet: "b".into() })),
             suppressed: None,
             rendered: None,
+            image: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The scan: sources, documents, one review per resource with the whole set as inventory, the
 //! engine, and findings located in the source.
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use gatehouse_engine::evaluate::evaluate_in_parallel;
@@ -59,18 +60,38 @@ pub fn scan(bundle: &Bundle, options: &ScanOptions, stdin: &mut dyn Read) -> Rep
     scan_observed(bundle, options, stdin, &mut |_| {})
 }
 
-/// [`scan`], handing the sources read to `observe` (the human format quotes their lines).
-pub fn scan_observed(
-    bundle: &Bundle,
+/// What a run reads before it judges anything: the sources, the renders of charts and
+/// overlays, the Kubernetes objects found in both (each with the render it comes from, if any)
+/// and the Terraform resources. Whatever could not be read, rendered or parsed is in the report.
+pub(crate) struct Gathered {
+    pub sources: Vec<Source>,
+    pub renders: render::Renders,
+    /// Every source's and render output's text, by name.
+    pub texts: HashMap<Arc<str>, Arc<str>>,
+    pub objects: Vec<(Object, Option<usize>)>,
+    pub terraform: Vec<crate::terraform::Judged>,
+    /// Template, values and patch files read to place findings in renders.
+    pub files: FileCache,
+}
+
+/// Whether a run judges the Terraform it finds (`scan`) or passes it over (`images`: Terraform
+/// runs no container image).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Terraform {
+    Judge,
+    PassOver,
+}
+
+pub(crate) fn gather(
     options: &ScanOptions,
     stdin: &mut dyn Read,
-    observe: &mut dyn FnMut(&[Source]),
-) -> Report {
-    let mut report = Report::default();
+    terraform: Terraform,
+    report: &mut Report,
+) -> Gathered {
     let found = discover_with(&options.paths, stdin, options.tf_root.as_deref());
     let renders =
         render::render_all(&found.render_roots, &options.render, &options.namespace, &options.limits, options.threads);
-    let texts: std::collections::HashMap<Arc<str>, Arc<str>> = found
+    let texts: HashMap<Arc<str>, Arc<str>> = found
         .sources
         .iter()
         .chain(renders.renders.iter().map(|r| &r.source))
@@ -101,17 +122,30 @@ pub fn scan_observed(
         });
     }
     report.summary.files = found.sources.len();
-    let (judged, plans) = crate::terraform::collect(
-        &found.sources,
-        &found.terraform_dirs,
-        options.tf_root.as_deref(),
-        &options.limits,
-        &mut report,
-    );
+    let (judged, plans) = match terraform {
+        Terraform::Judge => crate::terraform::collect(
+            &found.sources,
+            &found.terraform_dirs,
+            options.tf_root.as_deref(),
+            &options.limits,
+            report,
+        ),
+        Terraform::PassOver => {
+            let plans: std::collections::HashSet<Arc<str>> = found
+                .sources
+                .iter()
+                .filter(|s| s.name.ends_with(".tf") || crate::terraform::may_be_plan(s))
+                .map(|s| s.name.clone())
+                .collect();
+            report.skipped.extend(plans.iter().map(|name| Skipped {
+                location: location(name, Position { line: 1, column: 1 }),
+                reason: "Terraform, which runs no container image".into(),
+            }));
+            (Vec::new(), plans)
+        }
+    };
     let mut files = FileCache::new(options.limits);
-    let mut objects: Vec<Object> = Vec::new();
-    // Which render each object comes from, if any.
-    let mut rendered_by: Vec<Option<usize>> = Vec::new();
+    let mut objects = Vec::new();
     let is_terraform = |s: &Source| s.name.ends_with(".tf") || plans.contains(&s.name);
     let manifests = found.sources.iter().filter(|s| !is_terraform(s)).map(|s| (s, None));
     let outputs = renders.renders.iter().enumerate().map(|(i, r)| (&r.source, Some(i)));
@@ -126,8 +160,7 @@ pub fn scan_observed(
                         .into_iter()
                         .map(|s| Skipped { location: location(&s.source, s.position), reason: s.reason }),
                 );
-                rendered_by.extend(std::iter::repeat_n(render, loaded.objects.len()));
-                objects.extend(loaded.objects);
+                objects.extend(loaded.objects.into_iter().map(|o| (o, render)));
             }
             Err(e) => {
                 // Helm writes whatever its templates produce: a template that renders invalid
@@ -141,11 +174,59 @@ pub fn scan_observed(
             }
         }
     }
+    Gathered { sources: found.sources, renders, texts, objects, terraform: judged, files }
+}
 
+/// Places fields of gathered objects: in their source, or through their render in the template,
+/// values, base or patch file that produced them.
+pub(crate) struct Placer<'a> {
+    renders: &'a [render::Render],
+    texts: &'a HashMap<Arc<str>, Arc<str>>,
+    pub locator: Locator,
+    pub files: FileCache,
+}
+
+impl<'a> Placer<'a> {
+    pub fn new(gathered: &'a Gathered, files: FileCache, limits: Limits) -> Placer<'a> {
+        Placer { renders: &gathered.renders.renders, texts: &gathered.texts, locator: Locator::new(limits), files }
+    }
+
+    /// Where the field at `pointer` of `object` is written; `value` is the object's value, which
+    /// a rendered object needs (its hook, its list items matched by name).
+    pub fn place(
+        &mut self,
+        object: &Object,
+        render: Option<usize>,
+        value: Option<&regorus::Value>,
+        pointer: &str,
+    ) -> Placed {
+        let text = self.texts.get(&object.source).cloned().unwrap_or_else(|| Arc::from(""));
+        let at = self.locator.locate(object, &text, pointer);
+        match render {
+            Some(r) => {
+                let (location, exact, rendered) = self.renders[r].place(object, value, pointer, at, &mut self.files);
+                Placed { location, exact, rendered: Some(rendered) }
+            }
+            None => Placed { location: location(&object.source, at.position), exact: at.exact, rendered: None },
+        }
+    }
+}
+
+/// [`scan`], handing the sources read to `observe` (the human format quotes their lines).
+pub fn scan_observed(
+    bundle: &Bundle,
+    options: &ScanOptions,
+    stdin: &mut dyn Read,
+    observe: &mut dyn FnMut(&[Source]),
+) -> Report {
+    let mut report = Report::default();
+    let mut gathered = gather(options, stdin, Terraform::Judge, &mut report);
+    let objects = std::mem::take(&mut gathered.objects);
+    let judged = std::mem::take(&mut gathered.terraform);
+    let files = std::mem::replace(&mut gathered.files, FileCache::new(options.limits));
     let mut reviews = Vec::with_capacity(objects.len());
     let mut kept = Vec::with_capacity(objects.len());
-    for (object, render) in objects.into_iter().zip(rendered_by) {
-        let mut object = object;
+    for (mut object, render) in objects {
         match Review::from_rego_object(std::mem::replace(&mut object.value, regorus::Value::Null), &options.namespace) {
             Ok(review) => {
                 reviews.push(review);
@@ -162,7 +243,8 @@ pub fn scan_observed(
     report.summary.resources = reviews.len() + judged.len();
     // A render that is one of several of its chart (a values matrix) is an alternative world:
     // judged against the shared objects and its own, never a sibling render's.
-    let world_of = |render: Option<usize>| render.filter(|&r| renders.renders[r].alternative).map_or(0, |r| r + 1);
+    let world_of =
+        |render: Option<usize>| render.filter(|&r| gathered.renders.renders[r].alternative).map_or(0, |r| r + 1);
     let mut worlds: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, (_, render)) in kept.iter().enumerate() {
         worlds.entry(world_of(*render)).or_default().push(i);
@@ -210,24 +292,13 @@ pub fn scan_observed(
     let evaluator = shared_evaluator.expect("world 0 is always judged");
     let mut ledger = Ledger::default();
     let mut all_waivers = options.waivers.clone();
-    let mut locator = Locator::new(options.limits);
+    let mut placer = Placer::new(&gathered, files, options.limits);
     let shared = PolicyTexts::of(bundle);
     for (((object, render), review), decision) in kept.iter().zip(&reviews).zip(decisions) {
         let decision = decision.unwrap_or_default();
         let first = report.findings.len();
-        let text = texts.get(&object.source).cloned().unwrap_or_else(|| Arc::from(""));
-        let value = render.map(|_| review.object_value()).flatten();
-        let mut locate = |pointer: &str| {
-            let at = locator.locate(object, &text, pointer);
-            match render {
-                Some(r) => {
-                    let (location, exact, rendered) =
-                        renders.renders[*r].place(object, value.as_ref(), pointer, at, &mut files);
-                    Placed { location, exact, rendered: Some(rendered) }
-                }
-                None => Placed { location: location(&object.source, at.position), exact: at.exact, rendered: None },
-            }
-        };
+        let value = render.and_then(|_| review.object_value());
+        let mut locate = |pointer: &str| placer.place(object, *render, value.as_ref(), pointer);
         add_decision(bundle, &shared, review, decision, &mut locate, &mut report);
         let own = annotation_waivers(bundle, review, &mut locate, &mut report);
         let waivers = ResourceWaivers { files: &options.waivers, annotation: &own };
@@ -238,10 +309,10 @@ pub fn scan_observed(
     }
     let judgements =
         evaluate_in_parallel(&evaluator, &judged, options.threads, |e, j| e.evaluate_resource(&j.resource));
-    let text_of = |name: &str| texts.get(name).cloned().unwrap_or_else(|| Arc::from(""));
+    let text_of = |name: &str| gathered.texts.get(name).cloned().unwrap_or_else(|| Arc::from(""));
     for (item, decision) in judged.iter().zip(judgements) {
         let first = report.findings.len();
-        add_terraform_decision(bundle, &shared, item, decision, &mut locator, &text_of, &mut report);
+        add_terraform_decision(bundle, &shared, item, decision, &mut placer.locator, &text_of, &mut report);
         let waivers = ResourceWaivers { files: &options.waivers, annotation: &[] };
         for finding in &mut report.findings[first..] {
             ledger.apply(finding, &waivers, options.today);
@@ -249,26 +320,37 @@ pub fn scan_observed(
     }
     ledger.finish(&all_waivers, options.today, options.report_unused_waivers, &mut report);
     report.describe_policies(bundle);
-    report.rendered_outputs = renders.renders.iter().map(|r| r.source.clone()).collect();
-    let mut observed = found.sources;
-    observed.extend(renders.renders.into_iter().map(|r| r.source));
-    observed.extend(files.sources());
-    observe(&observed);
+    let files = placer.files;
+    finish_observed(gathered, files, &mut report, observe);
     report
 }
 
+/// Keeps the renders' outputs in the report and hands every text read to `observe`.
+pub(crate) fn finish_observed(
+    gathered: Gathered,
+    files: FileCache,
+    report: &mut Report,
+    observe: &mut dyn FnMut(&[Source]),
+) {
+    report.rendered_outputs = gathered.renders.renders.iter().map(|r| r.source.clone()).collect();
+    let mut observed = gathered.sources;
+    observed.extend(gathered.renders.renders.into_iter().map(|r| r.source));
+    observed.extend(files.sources());
+    observe(&observed);
+}
+
 /// Where a field of a resource is written.
-struct Placed {
-    location: Location,
+pub(crate) struct Placed {
+    pub location: Location,
     /// False when the field is missing and the location is that of its nearest parent.
-    exact: bool,
+    pub exact: bool,
     /// For a rendered resource: the render, and the field in its output.
-    rendered: Option<Rendered>,
+    pub rendered: Option<Rendered>,
 }
 
 /// The waivers a resource carries in its `gatehouse.dev/waivers` annotation; a malformed one is
 /// an error at the annotation's line.
-fn annotation_waivers(
+pub(crate) fn annotation_waivers(
     bundle: &Bundle,
     review: &Review,
     locate: &mut dyn FnMut(&str) -> Placed,
@@ -339,6 +421,7 @@ fn add_terraform_decision(
             guideline,
             suppressed: None,
             rendered: None,
+            image: None,
         });
     }
     for e in decision.errors {
@@ -351,7 +434,7 @@ fn add_terraform_decision(
     }
 }
 
-fn resource_of(review: &Review) -> Resource {
+pub(crate) fn resource_of(review: &Review) -> Resource {
     Resource {
         api_version: review.api_version().to_string(),
         kind: review.kind().to_string(),
@@ -362,14 +445,14 @@ fn resource_of(review: &Review) -> Resource {
 
 /// Each policy's id and remediation, allocated once and shared by every finding and resource
 /// of the scan.
-struct PolicyTexts {
-    ids: Vec<Arc<str>>,
-    remediations: std::collections::HashMap<String, Arc<str>>,
-    guidelines: std::collections::HashMap<String, Arc<gatehouse_engine::metadata::Guideline>>,
+pub(crate) struct PolicyTexts {
+    pub ids: Vec<Arc<str>>,
+    pub remediations: HashMap<String, Arc<str>>,
+    pub guidelines: HashMap<String, Arc<gatehouse_engine::metadata::Guideline>>,
 }
 
 impl PolicyTexts {
-    fn of(bundle: &Bundle) -> PolicyTexts {
+    pub fn of(bundle: &Bundle) -> PolicyTexts {
         PolicyTexts {
             ids: bundle.policies().iter().map(|p| Arc::from(p.id())).collect(),
             remediations: bundle
@@ -425,6 +508,7 @@ fn add_decision(
             guideline,
             suppressed: None,
             rendered: placed.rendered,
+            image: None,
         });
     }
     for e in decision.errors {

@@ -17,6 +17,20 @@ pub struct ScanArgs {
     /// Files and directories to scan; `-` reads standard input.
     #[arg(required = true)]
     paths: Vec<String>,
+    #[command(flatten)]
+    report: ReportArgs,
+    /// The Terraform configuration a scanned plan was made from: findings then point at its .tf
+    /// lines, and binary plans are converted there with `terraform show -json`.
+    #[arg(long, value_name = "DIR")]
+    tf_root: Option<PathBuf>,
+    #[command(flatten)]
+    render: RenderArgs,
+}
+
+/// What `scan` and `images` share: the bundle, the formats, what fails the run, waivers and
+/// baselines.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// The policy bundle directory.
     #[arg(long, env = "GATEHOUSE_BUNDLE", default_value = "policies")]
     bundle: PathBuf,
@@ -32,13 +46,13 @@ pub struct ScanArgs {
     formats: Vec<String>,
     /// What fails the run: `deny` (findings the webhook would reject) or a severity and above.
     #[arg(long, default_value = "deny")]
-    fail_on: FailOn,
+    pub fail_on: FailOn,
     /// Exit 0 rather than 2 when nothing was scanned.
     #[arg(long)]
-    allow_empty: bool,
+    pub allow_empty: bool,
     /// Also list the documents that are not Kubernetes resources.
     #[arg(long, short)]
-    verbose: bool,
+    pub verbose: bool,
     /// Evaluating threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -54,10 +68,11 @@ pub struct ScanArgs {
     /// A previous `--format json` report: only findings that are new against it are reported.
     #[arg(long)]
     baseline: Option<PathBuf>,
-    /// The Terraform configuration a scanned plan was made from: findings then point at its .tf
-    /// lines, and binary plans are converted there with `terraform show -json`.
-    #[arg(long, value_name = "DIR")]
-    tf_root: Option<PathBuf>,
+}
+
+/// How charts are rendered, for `scan` and `images`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
     /// Values for the charts scanned, repeatable: each is one render (a CI matrix); files
     /// joined by commas are layered in one render (`base.yaml,prod.yaml`).
     #[arg(long = "helm-values", value_name = "FILE[,FILE...]")]
@@ -77,6 +92,87 @@ pub struct ScanArgs {
     /// The namespace charts are rendered into (`.Release.Namespace`); `--namespace` when not given.
     #[arg(long)]
     helm_namespace: Option<String>,
+}
+
+impl RenderArgs {
+    fn options(self) -> RenderOptions {
+        RenderOptions {
+            helm_values: self
+                .helm_values
+                .iter()
+                .map(|set| set.split(',').filter(|f| !f.is_empty()).map(PathBuf::from).collect())
+                .collect(),
+            helm_ci_values: self.helm_ci_values,
+            helm_set: self.helm_set,
+            helm_set_string: self.helm_set_string,
+            release: self.helm_release,
+            namespace: self.helm_namespace,
+        }
+    }
+}
+
+/// A run's setting up, done alike by `scan` and `images`: formats, bundle, waivers, baseline.
+pub(crate) struct Prepared {
+    pub formats: Vec<(String, Output)>,
+    pub bundle: Bundle,
+    pub options: ScanOptions,
+    /// The finding keys of the `--baseline` report.
+    pub known: Option<std::collections::HashSet<String>>,
+}
+
+/// Reads the options; `Err` is the exit code after the error was printed.
+pub(crate) fn prepare(paths: Vec<String>, args: &ReportArgs, render: RenderArgs) -> Result<Prepared, ExitCode> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_ERROR)
+    };
+    let formats = parse_formats(&args.formats, &REPORT_FORMATS).map_err(fail)?;
+    let bundle = Bundle::load_configured(&args.bundle, args.config.as_deref()).map_err(|e| fail(e.to_string()))?;
+    let today = match args.today.as_deref().map(Date::parse).transpose() {
+        Ok(d) => d.unwrap_or_else(Date::today),
+        Err(e) => return Err(fail(format!("--today: {e}"))),
+    };
+    let mut waivers = Vec::new();
+    for file in &args.waiver_files {
+        match gatehouse_engine::waivers::load_file(file, &|id| bundle.policy(id).is_some()) {
+            Ok(w) => waivers.extend(w),
+            Err(e) => return Err(fail(format!("invalid waiver file\n{e}"))),
+        }
+    }
+    let known = args.baseline.as_deref().map(policy_scan::baseline::load).transpose().map_err(fail)?;
+    let options = ScanOptions {
+        paths,
+        namespace: args.namespace.clone(),
+        threads: args.threads.max(1),
+        waivers,
+        today,
+        report_unused_waivers: args.report_unused_waivers,
+        render: render.options(),
+        ..ScanOptions::default()
+    };
+    Ok(Prepared { formats, bundle, options, known })
+}
+
+/// Leaves out what the baseline knows, writes every format, and gives the exit code;
+/// `nothing` says what an empty run missed (it fails unless `--allow-empty`).
+pub(crate) fn conclude(
+    mut report: policy_scan::report::Report,
+    sources: &Sources,
+    prepared: Prepared,
+    args: &ReportArgs,
+    nothing: Option<&str>,
+) -> ExitCode {
+    if let Some(known) = &prepared.known {
+        policy_scan::baseline::apply(&mut report, known);
+    }
+    let failed_output = !write_outputs(&report, &prepared.bundle, sources, prepared.formats, args.verbose);
+    if let Some(nothing) = nothing
+        && !args.allow_empty
+    {
+        eprintln!("error: nothing was scanned: {nothing} (--allow-empty accepts that)");
+    }
+    let code = if nothing.is_some() && !args.allow_empty { EXIT_ERROR } else { report.exit_code(args.fail_on, true) };
+    ExitCode::from(if failed_output { EXIT_ERROR } else { code })
 }
 
 pub(crate) enum Output {
@@ -104,79 +200,15 @@ pub(crate) fn parse_formats(formats: &[String], known: &[&str]) -> Result<Vec<(S
 }
 
 pub fn run(args: ScanArgs) -> ExitCode {
-    let formats = match parse_formats(&args.formats, &REPORT_FORMATS) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
+    let mut prepared = match prepare(args.paths, &args.report, args.render) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let bundle = match Bundle::load_configured(&args.bundle, args.config.as_deref()) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
-    };
-    let today = match args.today.as_deref().map(Date::parse).transpose() {
-        Ok(d) => d.unwrap_or_else(Date::today),
-        Err(e) => {
-            eprintln!("error: --today: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
-    };
-    let mut waivers = Vec::new();
-    for file in &args.waiver_files {
-        match gatehouse_engine::waivers::load_file(file, &|id| bundle.policy(id).is_some()) {
-            Ok(w) => waivers.extend(w),
-            Err(e) => {
-                eprintln!("error: invalid waiver file\n{e}");
-                return ExitCode::from(EXIT_ERROR);
-            }
-        }
-    }
-    let known = match args.baseline.as_deref().map(policy_scan::baseline::load).transpose() {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
-    };
-    let options = ScanOptions {
-        paths: args.paths,
-        namespace: args.namespace,
-        threads: args.threads.max(1),
-        waivers,
-        today,
-        report_unused_waivers: args.report_unused_waivers,
-        tf_root: args.tf_root,
-        render: RenderOptions {
-            helm_values: args
-                .helm_values
-                .iter()
-                .map(|set| set.split(',').filter(|f| !f.is_empty()).map(PathBuf::from).collect())
-                .collect(),
-            helm_ci_values: args.helm_ci_values,
-            helm_set: args.helm_set,
-            helm_set_string: args.helm_set_string,
-            release: args.helm_release,
-            namespace: args.helm_namespace,
-        },
-        ..ScanOptions::default()
-    };
+    prepared.options.tf_root = args.tf_root;
     let mut stdin = std::io::stdin().lock();
-    let (mut report, sources) = scan_with_sources(&bundle, &options, &mut stdin);
-    if let Some(known) = &known {
-        policy_scan::baseline::apply(&mut report, known);
-    }
-    let failed_output = !write_outputs(&report, &bundle, &sources, formats, args.verbose);
-    if report.summary.resources == 0 && !args.allow_empty {
-        eprintln!(
-            "error: nothing was scanned: no Kubernetes or Terraform resource in the given paths (--allow-empty accepts that)"
-        );
-    }
-    let code = report.exit_code(args.fail_on, args.allow_empty);
-    ExitCode::from(if failed_output { EXIT_ERROR } else { code })
+    let (report, sources) = scan_with_sources(&prepared.bundle, &prepared.options, &mut stdin);
+    let nothing = (report.summary.resources == 0).then_some("no Kubernetes or Terraform resource in the given paths");
+    conclude(report, &sources, prepared, &args.report, nothing)
 }
 
 pub(crate) const REPORT_FORMATS: [&str; 5] = ["human", "json", "sarif", "junit", "github"];

@@ -25,7 +25,7 @@ fn the_bundle_is_listed_as_a_table_json_and_markdown() {
     let listed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let policies = listed["policies"].as_array().expect("policies");
     let ids: Vec<&str> = policies.iter().filter_map(|p| p["id"].as_str()).collect();
-    let folders = ["kubernetes", "terraform"]
+    let folders = ["kubernetes", "terraform", "images"]
         .iter()
         .map(|domain| std::fs::read_dir(repo().join("policies").join(domain)).expect("policies").count())
         .sum::<usize>();

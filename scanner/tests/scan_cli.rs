@@ -277,7 +277,7 @@ fn sarif_output_is_valid_sarif_2_1_0_with_rules_and_locations() {
 fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
     let out = policy_scan(&["scan", "--format", "junit", "examples/"], None);
     let xml = String::from_utf8_lossy(&out.stdout);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-scan\" tests=\"72\" failures=\"19\" errors=\"0\">"), "{xml}");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"policy-scan\" tests=\"74\" failures=\"19\" errors=\"0\">"), "{xml}");
     assert!(
         xml.contains(
             "<testcase classname=\"Deployment shop/web\" name=\"require-probes\" file=\"examples/shop/web.yaml\"/>"
@@ -286,7 +286,7 @@ fn junit_has_a_case_per_resource_and_policy_and_github_annotates_lines() {
     );
     assert!(xml.contains("<testcase classname=\"Deployment legacy/billing\" name=\"require-probes\" file=\"examples/legacy/app.yaml\" line=\"16\">"), "{xml}");
     assert!(xml.contains("<testcase classname=\"aws_db_instance.billing\" name=\"database-backups\" file=\"examples/legacy/terraform/main.tf\" line=\"18\">"), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 72, "no case for the mutating policy");
+    assert_eq!(xml.matches("<testcase ").count(), 74, "no case for the mutating policy");
     assert_eq!(xml.matches("<failure ").count(), 19);
 
     let out = policy_scan(&["scan", "--format", "github", "examples/legacy"], None);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::format::json::SCHEMA_VERSION;
-use crate::report::resource_finding_key;
+use crate::report::{ImageFinding, resource_finding_key, with_image_key};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,6 +127,8 @@ pub struct Finding {
     pub suppressed: Option<Suppression>,
     #[serde(default)]
     pub rendered: Option<Rendered>,
+    #[serde(default)]
+    pub image: Option<ImageFinding>,
 }
 
 fn yes() -> bool {
@@ -134,10 +136,11 @@ fn yes() -> bool {
 }
 
 impl Finding {
-    /// The key `--baseline` matches findings by (policy, resource, field, and render).
+    /// The key `--baseline` matches findings by (policy, resource, field, render, and image and
+    /// vulnerability for a finding of `policy-scan images`).
     pub fn key(&self) -> String {
         let render = self.rendered.as_ref().map(|r| (r.root.as_str(), r.values.clone()));
-        resource_finding_key(&self.policy, &self.resource, &self.path, render)
+        with_image_key(resource_finding_key(&self.policy, &self.resource, &self.path, render), self.image.as_ref())
     }
 
     pub fn counts(&self) -> bool {

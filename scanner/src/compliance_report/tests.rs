@@ -124,15 +124,40 @@ fn findings_are_keyed_as_baselines_key_them() {
             document: ModelLocation { file: "helm template".into(), line: 1, column: 1 },
             related: Vec::new(),
         }),
+        image: None,
     };
-    let mut report = Report { findings: vec![model.clone()], ..Report::default() };
+    // Two vulnerabilities of one image at one field are two findings.
+    let vulnerability = |id: &str| {
+        let mut finding = model.clone();
+        finding.rendered = None;
+        finding.image = Some(crate::report::ImageFinding {
+            reference: "registry.example/shop/api:1.4.2".into(),
+            vulnerability: Some(crate::report::Vulnerability {
+                id: id.into(),
+                severity: "HIGH".into(),
+                pkg_name: "openssl".into(),
+                installed_version: "3.0.2".into(),
+                fixed_version: "3.0.3".into(),
+                status: "fixed".into(),
+                title: String::new(),
+                primary_url: String::new(),
+                target: "api (ubuntu 22.04)".into(),
+            }),
+        });
+        finding
+    };
+    let models = [model.clone(), vulnerability("CVE-2023-0286"), vulnerability("CVE-2023-0464")];
+    let mut report = Report { findings: models.to_vec(), ..Report::default() };
     report.finish();
     let read = input::parse(Path::new("r.json"), &crate::format::json::render(&report)).expect("reads");
-    assert_eq!(read.findings[0].key(), model.key());
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), crate::format::json::render(&report)).expect("write");
     let keys = crate::baseline::load(file.path()).expect("a baseline");
-    assert!(keys.contains(&read.findings[0].key()));
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for model in &models {
+        let read = read.findings.iter().find(|f| f.key() == model.key()).expect("read with the same key");
+        assert!(keys.contains(&read.key()));
+    }
 }
 
 #[test]

@@ -117,6 +117,11 @@ fn finding(out: &mut String, f: &Finding, sources: &Sources, style: Style) {
     if !f.exact {
         let _ = writeln!(out, "      {pad} = the field is missing: shown at its parent");
     }
+    if let Some(image) = &f.image {
+        let advisory = image.vulnerability.as_ref().map(|v| v.primary_url.as_str()).filter(|u| !u.is_empty());
+        let advisory = advisory.map(|u| format!(" ({u})")).unwrap_or_default();
+        let _ = writeln!(out, "      {pad} = in image {}{advisory}", image.reference);
+    }
     if let Some(r) = &f.rendered {
         for related in &r.related {
             let l = &related.location;
@@ -138,9 +143,10 @@ fn summary(out: &mut String, report: &Report) {
         let _ = write!(extra, ", {} already in the baseline", s.baselined);
     }
     let rendered = if s.rendered > 0 { format!(", {} renders", s.rendered) } else { String::new() };
+    let images = if s.images > 0 { format!(", {} images", s.images) } else { String::new() };
     let _ = writeln!(
         out,
-        "{} files{rendered}, {} resources, {} findings{}{extra}, {} errors, {} skipped (not resources to judge{})",
+        "{} files{rendered}, {} resources{images}, {} findings{}{extra}, {} errors, {} skipped (not resources to judge{})",
         s.files,
         s.resources,
         s.findings,

@@ -77,6 +77,11 @@ fn related_locations(r: &Rendered, artifacts: &BTreeMap<&str, usize>) -> Value {
     Value::Array(related)
 }
 
+/// The rule of one vulnerability found by an image policy: `image-vulnerabilities/CVE-2023-0286`.
+fn vulnerability_rule(policy: &str, vulnerability: &str) -> String {
+    format!("{policy}/{vulnerability}")
+}
+
 pub fn render(report: &Report, bundle: &Bundle) -> String {
     // The renders' outputs travel in the log: their documents are findings' related locations.
     let artifacts: BTreeMap<&str, usize> =
@@ -95,6 +100,8 @@ pub fn render(report: &Report, bundle: &Bundle) -> String {
         .collect();
     let mut rules = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut index_owned: Vec<String> = Vec::new();
+    let mut added = std::collections::BTreeSet::new();
     for policy in bundle.policies() {
         let m = &policy.metadata;
         index.insert(m.id.as_str(), rules.len());
@@ -115,22 +122,76 @@ pub fn render(report: &Report, bundle: &Bundle) -> String {
             },
         }));
     }
+    // As trivy's own SARIF does: a rule per vulnerability, so that code scanning lists each
+    // CVE once with its title, severity and advisory, whichever images and manifests carry it.
+    for f in &report.findings {
+        let Some(v) = f.image.as_ref().and_then(|i| i.vulnerability.as_ref()) else { continue };
+        let id = vulnerability_rule(&f.policy, &v.id);
+        if index.contains_key(id.as_str()) || !added.insert(id.clone()) {
+            continue;
+        }
+        let title = if v.title.is_empty() { v.id.clone() } else { v.title.clone() };
+        let fixed = if v.fixed_version.is_empty() { "none yet" } else { v.fixed_version.as_str() };
+        let facts = format!(
+            "Vulnerability {}\nSeverity: {}\nPackage: {} {}\nFixed version: {fixed}",
+            v.id, v.severity, v.pkg_name, v.installed_version
+        );
+        let mut rule = json!({
+            "id": id,
+            "name": v.id,
+            "shortDescription": {"text": title},
+            "fullDescription": {"text": format!("{}: {title}", v.id)},
+            "help": {
+                "text": format!("{facts}\n\n{}", f.remediation),
+                "markdown": format!(
+                    "**Vulnerability {}**\n\n| Severity | Package | Installed | Fixed |\n|---|---|---|---|\n| {} | {} | {} | {fixed} |\n\n{}",
+                    v.id, v.severity, v.pkg_name, v.installed_version, f.remediation
+                ),
+            },
+            "defaultConfiguration": {"level": level(f.enforcement)},
+            "properties": {
+                "security-severity": security_severity(f.severity),
+                "tags": ["vulnerability", "security", v.severity.as_str()],
+                "precision": "very-high",
+            },
+        });
+        if !v.primary_url.is_empty() {
+            rule["helpUri"] = json!(v.primary_url);
+        }
+        index_owned.push(id);
+        rules.push(rule);
+    }
+    for (i, id) in index_owned.iter().enumerate() {
+        index.insert(id.as_str(), rules.len() - index_owned.len() + i);
+    }
     let results: Vec<Value> = report
         .findings
         .iter()
         .map(|f| {
+            let vulnerability = f.image.as_ref().and_then(|i| i.vulnerability.as_ref());
+            let rule = match vulnerability {
+                Some(v) => vulnerability_rule(&f.policy, &v.id),
+                None => f.policy.clone(),
+            };
+            // A vulnerability's fixed version changes with trivy's database: the key, not
+            // the message, follows it across runs.
+            let fingerprint = match vulnerability {
+                Some(_) => f.key(),
+                None => format!("{}|{}|{}|{}", f.policy, f.resource, f.path, f.message),
+            };
             let mut result = json!({
-                "ruleId": f.policy,
+                "ruleId": rule,
                 "level": level(f.enforcement),
                 "message": {"text": format!("{}: {}", f.resource, f.message)},
                 "locations": [physical(&f.location)],
-                "partialFingerprints": {
-                    "gatehouse/v1": format!("{}|{}|{}|{}", f.policy, f.resource, f.path, f.message),
-                },
+                "partialFingerprints": {"gatehouse/v1": fingerprint},
                 "properties": {"path": f.path, "severity": f.severity.as_str()},
             });
-            if let Some(&i) = index.get(f.policy.as_str()) {
+            if let Some(&i) = index.get(rule.as_str()) {
                 result["ruleIndex"] = json!(i);
+            }
+            if let Some(image) = &f.image {
+                result["properties"]["image"] = json!(image.reference);
             }
             if let Some(r) = &f.rendered {
                 result["relatedLocations"] = related_locations(r, &artifacts);
