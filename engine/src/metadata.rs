@@ -173,6 +173,10 @@ pub struct PolicyMetadata {
     /// after apply: the test suite does not expect it to flag unknown values.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub configuration_only: bool,
+    /// The policy judges the signature checks of the object's images (`input.images`):
+    /// `policy-scan images --verify` makes them and evaluates it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reads_images: bool,
     pub remediation: String,
 }
 

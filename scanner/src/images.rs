@@ -34,6 +34,63 @@ pub struct ImagesOptions {
     pub trivy: Trivy,
     /// Images scanned at a time.
     pub parallel: usize,
+    /// Also check the signatures of the images the configuration's `imageVerification` rules
+    /// cover, and judge every workload by the policies that read them (`readsImages`), as the
+    /// webhook does at admission.
+    pub verify: bool,
+}
+
+/// What `--verify` needs: the rules, the verifier with its cache, and the policies to judge by.
+struct Verification {
+    runtime: tokio::runtime::Runtime,
+    rules: gatehouse_signatures::rules::SignatureRules,
+    verifier: Result<Arc<gatehouse_signatures::Verifier>, String>,
+    evaluator: Evaluator,
+    policies: Vec<usize>,
+}
+
+/// The most one workload's signature checks may take.
+const VERIFY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Verification {
+    /// Set up for `--verify`, or why it cannot be.
+    fn new(bundle: &Bundle) -> Result<Verification, String> {
+        let rules = gatehouse_signatures::rules::SignatureRules::of(bundle)?;
+        if rules.is_empty() {
+            return Err("--verify: the configuration has no imageVerification rules, so no image would be verified                  (see the README's image signatures)"
+                .into());
+        }
+        let policies: Vec<usize> = (0..bundle.policies().len())
+            .filter(|&i| {
+                let m = &bundle.policies()[i].metadata;
+                bundle.policies()[i].enabled && m.reads_images && m.mode == Mode::Validate
+            })
+            .collect();
+        if policies.is_empty() {
+            return Err("--verify: no enabled policy of the bundle reads the signature checks (readsImages: true;                  kubernetes/verify-image-signatures does)"
+                .into());
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("--verify: cannot start the registry client's runtime: {e}"))?;
+        let evaluator = Evaluator::new(bundle, &Inventory::new()).map_err(|e| e.message)?;
+        let verifier = rules.verifier().map(Arc::new);
+        Ok(Verification { runtime, rules, verifier, evaluator, policies })
+    }
+
+    /// The violations of the review's signature checks, if a rule covers any of its images.
+    fn judge(&mut self, review: &Review) -> Option<gatehouse_engine::Decision> {
+        let checks = self.runtime.block_on(gatehouse_signatures::rules::check(
+            &self.verifier,
+            &self.rules,
+            review,
+            VERIFY_DEADLINE,
+        ))?;
+        let mut review = review.clone();
+        gatehouse_signatures::rules::attach(&mut review, &checks);
+        Some(self.evaluator.evaluate_policies(&review, &self.policies))
+    }
 }
 
 /// One place an image is used.
@@ -79,6 +136,19 @@ pub fn images_observed(
         report.describe_policies(bundle);
         return report;
     }
+    let mut verification = None;
+    if options.verify {
+        match Verification::new(bundle) {
+            Ok(v) => verification = Some(v),
+            Err(message) => {
+                report.errors.push(ScanError { kind: ErrorKind::Image, message, location: None, policy: None });
+                report.describe_policies(bundle);
+                return report;
+            }
+        }
+    }
+    // Signature findings wait for the waivers, as the vulnerability findings do.
+    let mut signed: Vec<(Finding, usize)> = Vec::new();
     let scan = &options.scan;
     let mut gathered = gather(scan, stdin, Terraform::PassOver, &mut report);
     let objects = std::mem::take(&mut gathered.objects);
@@ -124,8 +194,13 @@ pub fn images_observed(
         let whole = locate("");
         report.evaluated.push(Evaluated {
             resource: resource.clone(),
-            location: whole.location,
-            policies: judged_by.clone(),
+            location: whole.location.clone(),
+            policies: match &verification {
+                Some(v) => {
+                    judged_by.iter().cloned().chain(v.policies.iter().map(|&i| Arc::clone(&shared.ids[i]))).collect()
+                }
+                None => judged_by.clone(),
+            },
             rendered: whole.rendered,
         });
         let own = annotation_waivers(bundle, &review, &mut locate, &mut report);
@@ -147,6 +222,42 @@ pub fn images_observed(
                 placed,
                 waivers: own_waivers.len(),
             });
+        }
+        if let Some(decision) = verification.as_mut().and_then(|v| v.judge(&review)) {
+            for e in decision.errors {
+                report.errors.push(ScanError {
+                    kind: ErrorKind::Evaluation,
+                    message: format!("{resource}: {}", e.message),
+                    location: Some(whole.location.clone()),
+                    policy: e.policy,
+                });
+            }
+            for v in decision.violations {
+                let placed = locate(&v.path);
+                let reference = review.object_field(&v.path).and_then(|i| i.as_string().ok().map(|s| s.to_string()));
+                signed.push((
+                    Finding {
+                        remediation: shared
+                            .remediations
+                            .get(v.policy.as_str())
+                            .cloned()
+                            .unwrap_or_else(|| Arc::from("")),
+                        guideline: shared.guidelines.get(v.policy.as_str()).cloned(),
+                        policy: v.policy,
+                        severity: v.severity,
+                        enforcement: v.enforcement,
+                        message: v.message,
+                        path: v.path,
+                        location: placed.location,
+                        exact: placed.exact,
+                        resource: resource.clone(),
+                        suppressed: None,
+                        rendered: placed.rendered,
+                        image: reference.map(|reference| ImageFinding { reference, vulnerability: None }),
+                    },
+                    own_waivers.len(),
+                ));
+            }
         }
         own_waivers.push(own);
     }
@@ -253,6 +364,11 @@ pub fn images_observed(
                 report.findings.push(finding);
             }
         }
+    }
+    for (mut finding, w) in signed {
+        let waivers = ResourceWaivers { files: &scan.waivers, annotation: &own_waivers[w] };
+        ledger.apply(&mut finding, &waivers, scan.today);
+        report.findings.push(finding);
     }
     let mut all_waivers = scan.waivers.clone();
     all_waivers.extend(own_waivers.into_iter().flatten());

@@ -28,6 +28,10 @@ pub struct ImagesArgs {
     /// trivy's cache directory (`--cache-dir`); trivy's own cache when not given.
     #[arg(long, value_name = "DIR")]
     trivy_cache_dir: Option<PathBuf>,
+    /// Also check the signatures (and attestations) of the images the configuration's
+    /// `imageVerification` rules cover, as the webhook does at admission.
+    #[arg(long)]
+    verify: bool,
     #[command(flatten)]
     render: RenderArgs,
 }
@@ -45,6 +49,7 @@ pub fn run(args: ImagesArgs) -> ExitCode {
             ..Trivy::default()
         },
         parallel: usize::from(args.parallel),
+        verify: args.verify,
     };
     let mut sources = Sources::new();
     let mut stdin = std::io::stdin().lock();

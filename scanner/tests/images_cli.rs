@@ -658,3 +658,59 @@ spec:
     assert_eq!(finding["rendered"]["renderer"], "helm");
     assert_eq!(report["summary"]["rendered"], 1);
 }
+
+/// `--verify` against a real registry on loopback (gatehouse_signatures::testing): the signed
+/// image passes, the unsigned one is a finding of verify-image-signatures at its line, as at
+/// admission; without rules `--verify` is an error.
+#[test]
+fn verify_checks_signatures_as_the_webhook_does() {
+    use gatehouse_signatures::testing::{LoopbackRegistry, key_pair, push_image, sign, tools};
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let registry = LoopbackRegistry::start(root);
+    let host = registry.host.clone();
+    let (key, pem) = key_pair(root, "release");
+    let signed = push_image(root, &host, "shop/web", "v1");
+    sign(root, &host, "shop/web", &signed, &key, false);
+    push_image(root, &host, "shop/worker", "v1");
+    let trivy = FakeTrivy::new(&[
+        (&format!("{host}/shop/web:v1"), Answer::Report(DISTROLESS)),
+        (&format!("{host}/shop/worker:v1"), Answer::Report(DISTROLESS)),
+    ]);
+    let manifest = write(
+        root,
+        "deploy/app.yaml",
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: shop}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: {host}/shop/web:v1\n        - name: worker\n          image: {host}/shop/worker:v1\n"
+        ),
+    );
+    let indented: String = pem.lines().map(|l| format!("          {l}\n")).collect();
+    let config = write(
+        root,
+        "gatehouse.yaml",
+        &format!(
+            "imageVerification:\n  plainHttp: [\"{host}\"]\n  rules:\n    - name: shop\n      images: [\"{host}/shop/*\"]\n      keys:\n        - |\n{indented}"
+        ),
+    );
+    let (code, report) = json_images(&[&manifest, "--config", &config, "--verify"], &trivy.path_env());
+    let findings: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["policy"] == "verify-image-signatures")
+        .collect();
+    assert_eq!(findings.len(), 1, "{report}");
+    let finding = findings[0];
+    assert!(finding["message"].as_str().unwrap_or("").contains("which is not signed"), "{finding}");
+    assert_eq!(finding["path"], "/spec/template/spec/containers/1/image");
+    assert_eq!(finding["location"]["line"], 11, "{finding}");
+    assert_eq!(finding["image"]["reference"], format!("{host}/shop/worker:v1"));
+    assert_eq!(code, 1, "a denying signature finding fails the run: {report}");
+
+    let (code, report) = json_images(&[&manifest, "--verify"], &trivy.path_env());
+    assert_eq!(code, 2, "{report}");
+    assert!(report["errors"][0]["message"].as_str().unwrap_or("").contains("no imageVerification rules"), "{report}");
+}

@@ -30,6 +30,17 @@ pub enum Source {
     Fetched,
 }
 
+impl Source {
+    /// As metrics label it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Cached => "cached",
+            Source::Shared => "shared",
+            Source::Fetched => "fetched",
+        }
+    }
+}
+
 pub struct Cache<V> {
     state: Mutex<State<V>>,
     capacity: usize,

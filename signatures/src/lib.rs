@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cosign;
 pub mod reference;
 pub mod registry;
+pub mod rules;
 #[cfg(feature = "test-registry")]
 pub mod testing;
 

@@ -20,7 +20,7 @@ pub struct Generation {
     pub inventory_revision: u64,
     pub inventory_objects: usize,
     /// The configuration's signature rules, keys parsed.
-    pub signatures: Arc<crate::image_signatures::SignatureRules>,
+    pub signatures: Arc<gatehouse_signatures::rules::SignatureRules>,
     /// Prepared copies of the evaluator, reused from one request to the next.
     idle: Mutex<Vec<Evaluator>>,
 }
@@ -338,7 +338,7 @@ impl BundleSource {
 /// Builds a generation from a bundle and an inventory.
 pub fn build(number: u64, bundle: &Bundle, inventory: &Inventory, revision: u64) -> Result<Generation, LoadError> {
     let evaluator = Evaluator::new(bundle, inventory).map_err(|e| LoadError(e.to_string()))?;
-    let signatures = crate::image_signatures::SignatureRules::of(bundle).map_err(LoadError)?;
+    let signatures = gatehouse_signatures::rules::SignatureRules::of(bundle).map_err(LoadError)?;
     Ok(Generation {
         number,
         evaluator,

@@ -5,7 +5,6 @@ pub mod background_audit;
 pub mod cluster;
 pub mod dev;
 pub mod generation;
-pub mod image_signatures;
 pub mod metrics;
 pub mod server;
 pub mod tls;

@@ -78,7 +78,7 @@ impl AppState {
     /// The verifier, made from `rules`'s registry and cache settings the first time.
     fn verifier(
         &self,
-        rules: &crate::image_signatures::SignatureRules,
+        rules: &gatehouse_signatures::rules::SignatureRules,
     ) -> Result<Arc<gatehouse_signatures::Verifier>, String> {
         self.verifier.get_or_init(|| rules.verifier().map(Arc::new)).clone()
     }
@@ -97,9 +97,12 @@ impl AppState {
             tracing::error!(error = %e, "cannot check image signatures; covered images count as unavailable");
         }
         if let Some(checks) =
-            crate::image_signatures::check(&verifier, rules, &request.review, budget * 3 / 4, &self.metrics).await
+            gatehouse_signatures::rules::check(&verifier, rules, &request.review, budget * 3 / 4).await
         {
-            crate::image_signatures::attach(&mut request.review, &checks);
+            for (verdict, source, elapsed) in &checks.outcomes {
+                self.metrics.image_check(verdict, source.name(), *elapsed);
+            }
+            gatehouse_signatures::rules::attach(&mut request.review, &checks);
         }
         request
     }

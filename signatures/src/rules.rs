@@ -1,21 +1,19 @@
-//! Signature checks at admission: the images of a review that a signature rule of the
-//! configuration covers are verified (through the shared, caching verifier) before the
-//! policies run, and the results are handed to them as `input.images`; the
-//! `verify-image-signatures` policy decides.
+//! The configuration's signature rules applied to a review: the images a rule covers are
+//! verified (through the caching verifier), and the results are what the policies get as
+//! `input.images`. The webhook does it before the policies run at admission, and
+//! `policy-scan images --verify` for every workload it scans.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::attestation::{Finding, Requirement, Severity, rfc3339};
+use crate::cache::Source;
+use crate::{AttestationVerdict, CacheSettings, KeySet, PublicKey, Reference, Registry, Verdict, Verifier};
 use gatehouse_engine::config::{ImageVerification, RegistryErrorAction};
 use gatehouse_engine::images::images_of;
 use gatehouse_engine::review::to_rego;
 use gatehouse_engine::{Bundle, Review};
-use gatehouse_signatures::attestation::{Finding, Requirement, Severity, rfc3339};
-use gatehouse_signatures::cache::Source;
-use gatehouse_signatures::{
-    AttestationVerdict, CacheSettings, KeySet, PublicKey, Reference, Registry, Verdict, Verifier,
-};
 use serde_json::{Value, json};
 
 /// A generation's signature rules, their keys parsed.
@@ -127,6 +125,16 @@ fn result(verdict: Verdict, rule: &str, on_error: RegistryErrorAction) -> Value 
     value
 }
 
+/// What the checks of one review found.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    /// `input.images`: by image reference, `{verdict, digest, key, reason(s), rule,
+    /// onRegistryError, attestation}`.
+    pub images: Value,
+    /// Per image: its verdict's name, where the verdict came from, and how long it took.
+    pub outcomes: Vec<(&'static str, Source, Duration)>,
+}
+
 /// The checks of the review's covered images, by image reference, each bounded by `deadline`
 /// (past it, the image is `unavailable`, and so is every image when there is no verifier);
 /// `None` when no rule covers any of its images.
@@ -135,8 +143,7 @@ pub async fn check(
     rules: &SignatureRules,
     review: &Review,
     deadline: Duration,
-    metrics: &crate::metrics::Metrics,
-) -> Option<Value> {
+) -> Option<Checks> {
     if review.operation() == "DELETE" {
         return None;
     }
@@ -161,8 +168,8 @@ pub async fn check(
                 Ok(v) => v,
                 Err(e) => {
                     let verdict = Verdict::Unavailable { reason: format!("no registry client: {e}") };
-                    metrics.image_check("unavailable", "fetched", started.elapsed());
-                    return (image, result(verdict, &rule.name, rule.on_registry_error));
+                    let outcome = ("unavailable", Source::Fetched, started.elapsed());
+                    return (image, result(verdict, &rule.name, rule.on_registry_error), outcome);
                 }
             };
             let checks = async {
@@ -179,24 +186,24 @@ pub async fn check(
                 Ok(done) => done,
                 Err(_) => (Verdict::Unavailable { reason: late() }, Source::Fetched, None),
             };
-            let source = match source {
-                Source::Cached => "cached",
-                Source::Shared => "shared",
-                Source::Fetched => "fetched",
-            };
-            metrics.image_check(verdict_name(&verdict), source, started.elapsed());
+            let outcome = (verdict_name(&verdict), source, started.elapsed());
             let mut value = result(verdict, &rule.name, rule.on_registry_error);
             if let Some(attested) = attested {
                 value["attestation"] = attestation_result(attested);
             }
-            (image, value)
+            (image, value, outcome)
         }
     });
-    let results: serde_json::Map<String, Value> = futures::future::join_all(checks).await.into_iter().collect();
-    Some(Value::Object(results))
+    let mut images = serde_json::Map::new();
+    let mut outcomes = Vec::new();
+    for (image, value, outcome) in futures::future::join_all(checks).await {
+        images.insert(image, value);
+        outcomes.push(outcome);
+    }
+    Some(Checks { images: Value::Object(images), outcomes })
 }
 
 /// Puts the checks into the review's input.
-pub fn attach(review: &mut Review, checks: &Value) {
-    review.set_images(to_rego(checks));
+pub fn attach(review: &mut Review, checks: &Checks) {
+    review.set_images(to_rego(&checks.images));
 }
