@@ -38,6 +38,10 @@ pub struct ImageVerification {
     /// Registries spoken to over plain HTTP (`host:port`), as Docker's insecure registries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plain_http: Vec<String>,
+    /// A Docker config file with pull credentials by registry (the `.dockerconfigjson` of an
+    /// imagePullSecret); anonymous pulls without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
     /// The most one registry call may take.
     #[serde(default = "default_registry_timeout")]
     pub timeout_milliseconds: u64,
@@ -94,6 +98,7 @@ impl ImageVerification {
         ImageVerification {
             rules: Vec::new(),
             plain_http: Vec::new(),
+            credentials: None,
             timeout_milliseconds: default_registry_timeout(),
             verified_seconds: default_verified_seconds(),
             rejected_seconds: default_rejected_seconds(),

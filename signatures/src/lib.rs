@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use cosign::PublicKey;
 pub use reference::{Digest, Reference};
-pub use registry::{Registry, RegistryError};
+pub use registry::{Credentials, Registry, RegistryError};
 
 use cache::{Cache, Source};
 use cosign::{Rejection, SignatureLayer};

@@ -45,8 +45,47 @@ impl std::error::Error for RegistryError {}
 
 /// A registry host and a repository: what a pull token is good for.
 type Scope = (String, String);
-/// A bearer token, and when to stop using it.
+/// An `Authorization` header value, and when to stop using it.
 type Token = (String, Instant);
+
+/// Pull credentials by registry, from a Docker config file (`~/.docker/config.json`, or the
+/// `.dockerconfigjson` of a `kubernetes.io/dockerconfigjson` Secret, as imagePullSecrets are).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// `base64(user:password)` by registry host.
+    basic: std::collections::BTreeMap<String, String>,
+}
+
+impl Credentials {
+    /// Reads `{"auths": {"<registry>": {"auth": "<base64 user:password>"} | {"username", "password"}}}`;
+    /// Docker Hub's key `https://index.docker.io/v1/` counts for `docker.io`.
+    pub fn from_docker_config(text: &str) -> Result<Credentials, String> {
+        use base64::Engine as _;
+        let config: Value = serde_json::from_str(text).map_err(|e| format!("not a Docker config file: {e}"))?;
+        let Some(auths) = config["auths"].as_object() else {
+            return Err("a Docker config file needs an \"auths\" object".into());
+        };
+        let mut basic = std::collections::BTreeMap::new();
+        for (key, entry) in auths {
+            let host = key.trim_start_matches("https://").trim_start_matches("http://");
+            let host = host.split('/').next().unwrap_or(host);
+            let host = if host == "index.docker.io" { "docker.io" } else { host };
+            let encoded = match (entry["auth"].as_str(), entry["username"].as_str(), entry["password"].as_str()) {
+                (Some(auth), _, _) if !auth.is_empty() => auth.to_string(),
+                (_, Some(user), Some(password)) => {
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+                }
+                _ => return Err(format!("auths[{key:?}] has neither auth nor username and password")),
+            };
+            basic.insert(host.to_string(), encoded);
+        }
+        Ok(Credentials { basic })
+    }
+
+    fn basic(&self, registry: &str) -> Option<String> {
+        self.basic.get(registry).map(|b| format!("Basic {b}"))
+    }
+}
 
 /// A client of the registries images come from.
 #[derive(Clone)]
@@ -58,6 +97,7 @@ pub struct Registry {
     timeout: Duration,
     tokens: Arc<Mutex<HashMap<Scope, Token>>>,
     calls: Arc<std::sync::atomic::AtomicU64>,
+    credentials: Arc<Credentials>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -81,7 +121,14 @@ impl Registry {
             timeout,
             tokens: Arc::default(),
             calls: Arc::default(),
+            credentials: Arc::default(),
         })
+    }
+
+    /// The same client, pulling with these credentials where they name the registry.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Registry {
+        self.credentials = Arc::new(credentials);
+        self
     }
 
     /// Requests sent so far (tokens included), for metrics and tests.
@@ -158,15 +205,27 @@ impl Registry {
             return Ok(answer);
         }
         let challenge = answer.1.get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let Some(token) = self.token(challenge, &image.repository).await? else {
+        let basic = self.credentials.basic(&image.registry);
+        let authorization = if challenge.starts_with("Basic") {
+            basic.map(|b| (b, Instant::now() + Duration::from_secs(3600)))
+        } else {
+            self.token(challenge, &image.repository, basic.as_deref()).await?
+        };
+        let Some(authorization) = authorization else {
             return Ok(answer);
         };
-        crate::lock(&self.tokens).insert(scope_key, token.clone());
-        self.request(method, url, accept, Some(&token.0)).await
+        crate::lock(&self.tokens).insert(scope_key, authorization.clone());
+        self.request(method, url, accept, Some(&authorization.0)).await
     }
 
-    /// An anonymous pull token for the repository, when the challenge is a bearer one.
-    async fn token(&self, challenge: &str, repository: &str) -> Result<Option<Token>, RegistryError> {
+    /// A pull token for the repository, when the challenge is a bearer one: anonymous, or
+    /// asked with the registry's credentials.
+    async fn token(
+        &self,
+        challenge: &str,
+        repository: &str,
+        basic: Option<&str>,
+    ) -> Result<Option<Token>, RegistryError> {
         let Some(parameters) = challenge.strip_prefix("Bearer ") else { return Ok(None) };
         let field = |name: &str| {
             parameters.split(',').find_map(|p| {
@@ -179,7 +238,7 @@ impl Registry {
         if let Some(service) = field("service") {
             url.push_str(&format!("&service={service}"));
         }
-        let (status, _, body) = self.request(Method::GET, &url, "application/json", None).await?;
+        let (status, _, body) = self.request(Method::GET, &url, "application/json", basic).await?;
         check(status, &url)?;
         let answer: Value = serde_json::from_slice(&body)
             .map_err(|e| RegistryError::Failed(format!("{url}: the token answer is not JSON: {e}")))?;
@@ -187,7 +246,7 @@ impl Registry {
             return Err(RegistryError::Failed(format!("{url}: the token answer holds no token")));
         };
         let lifetime = answer["expires_in"].as_u64().unwrap_or(60).clamp(10, 3600);
-        Ok(Some((token.to_string(), Instant::now() + Duration::from_secs(lifetime - 5))))
+        Ok(Some((format!("Bearer {token}"), Instant::now() + Duration::from_secs(lifetime - 5))))
     }
 
     async fn request(
@@ -195,11 +254,11 @@ impl Registry {
         method: Method,
         url: &str,
         accept: &str,
-        token: Option<&str>,
+        authorization: Option<&str>,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
         let mut request = Request::builder().method(method).uri(url).header(header::ACCEPT, accept);
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
         }
         let request = request.body(Empty::new()).map_err(|e| RegistryError::Failed(format!("{url}: {e}")))?;
         self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -67,7 +67,14 @@ impl SignatureRules {
     /// How the verifier reaches registries and keeps verdicts: read once, at the first check.
     pub fn verifier(&self) -> Result<Verifier, String> {
         let c = &self.config;
-        let registry = Registry::new(c.plain_http.clone(), Duration::from_millis(c.timeout_milliseconds.max(1)))?;
+        let mut registry = Registry::new(c.plain_http.clone(), Duration::from_millis(c.timeout_milliseconds.max(1)))?;
+        if let Some(file) = &c.credentials {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("imageVerification.credentials {file}: cannot read: {e}"))?;
+            let credentials = crate::Credentials::from_docker_config(&text)
+                .map_err(|e| format!("imageVerification.credentials {file}: {e}"))?;
+            registry = registry.with_credentials(credentials);
+        }
         let settings = CacheSettings {
             verified: Duration::from_secs(c.verified_seconds),
             rejected: Duration::from_secs(c.rejected_seconds),

@@ -510,7 +510,13 @@ def run(h: Harness) -> None:
     def image_signatures() -> None:
         r = renders.get("ci/signatures-values.yaml") or fail("ci/signatures-values.yaml did not render")
         text = rendered_config(r)
-        expect(yaml.safe_load(text)["imageVerification"] == r.values["config"]["imageVerification"], "the rendered gatehouse.yaml lacks imageVerification")
+        rendered = yaml.safe_load(text)["imageVerification"]
+        expected = dict(r.values["config"]["imageVerification"], credentials="/etc/gatehouse/registry/config.json")
+        expect(rendered == expected, f"the rendered imageVerification is not values.config's with the pull secret's file: {rendered}")
+        pod = one(r, "Deployment").data["spec"]["template"]["spec"]
+        volume = [v for v in pod["volumes"] if v["name"] == "registry-credentials"]
+        expect(volume and volume[0]["secret"]["secretName"] == "registry-pull", f"the pull secret is not mounted: {pod['volumes']}")
+        expect(not [v for v in one(default, "Deployment").data["spec"]["template"]["spec"]["volumes"] if v["name"] == "registry-credentials"], "a pull secret volume without imageVerificationPullSecret")
         with tempfile.TemporaryDirectory() as tmp:
             tree = materialize_bundle(r, Path(tmp) / "policies")
             config = Path(tmp) / "gatehouse.yaml"

@@ -258,7 +258,12 @@ The webhook's configuration file (--config), from .Values.config: YAML text.
 {{- $config := dict -}}
 {{- with .Values.config.policies }}{{ $_ := set $config "policies" . }}{{ end -}}
 {{- with .Values.config.namespaces }}{{ $_ := set $config "namespaces" . }}{{ end -}}
-{{- with .Values.config.imageVerification }}{{ $_ := set $config "imageVerification" . }}{{ end -}}
+{{- with .Values.config.imageVerification }}{{ $_ := set $config "imageVerification" (deepCopy .) }}{{ end -}}
+{{- if .Values.imageVerificationPullSecret }}
+{{- $iv := get $config "imageVerification" | default dict -}}
+{{- $_ := set $iv "credentials" "/etc/gatehouse/registry/config.json" -}}
+{{- $_ := set $config "imageVerification" $iv -}}
+{{- end -}}
 {{- if $config -}}
 {{- toYaml $config -}}
 {{- else -}}
