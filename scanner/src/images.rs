@@ -18,7 +18,9 @@ use crate::render::FileCache;
 use crate::report::{
     ErrorKind, Evaluated, Finding, ImageFinding, Location, Report, Resource, ScanError, Vulnerability,
 };
-use crate::scan::{Placed, Placer, PolicyTexts, ScanOptions, Terraform, annotation_waivers, finish_observed, gather};
+use crate::scan::{
+    Placed, Placer, PolicyTexts, ScanOptions, Terraform, annotation_waivers, finding_of, finish_observed, gather,
+};
 use crate::trivy::{Failure, INSTALL_HINT, Trivy};
 use crate::waive::{Ledger, ResourceWaivers};
 
@@ -235,28 +237,9 @@ pub fn images_observed(
             for v in decision.violations {
                 let placed = locate(&v.path);
                 let reference = review.object_field(&v.path).and_then(|i| i.as_string().ok().map(|s| s.to_string()));
-                signed.push((
-                    Finding {
-                        remediation: shared
-                            .remediations
-                            .get(v.policy.as_str())
-                            .cloned()
-                            .unwrap_or_else(|| Arc::from("")),
-                        guideline: shared.guidelines.get(v.policy.as_str()).cloned(),
-                        policy: v.policy,
-                        severity: v.severity,
-                        enforcement: v.enforcement,
-                        message: v.message,
-                        path: v.path,
-                        location: placed.location,
-                        exact: placed.exact,
-                        resource: resource.clone(),
-                        suppressed: None,
-                        rendered: placed.rendered,
-                        image: reference.map(|reference| ImageFinding { reference, vulnerability: None }),
-                    },
-                    own_waivers.len(),
-                ));
+                let mut finding = finding_of(v, placed, &resource, &shared);
+                finding.image = reference.map(|reference| ImageFinding { reference, vulnerability: None });
+                signed.push((finding, own_waivers.len()));
             }
         }
         own_waivers.push(own);

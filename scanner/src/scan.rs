@@ -340,6 +340,30 @@ pub(crate) fn finish_observed(
 }
 
 /// Where a field of a resource is written.
+/// The finding of a violation of `resource`, at its place, with its policy's texts.
+pub(crate) fn finding_of(
+    v: gatehouse_engine::Violation,
+    placed: Placed,
+    resource: &Resource,
+    shared: &PolicyTexts,
+) -> Finding {
+    Finding {
+        remediation: shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from("")),
+        guideline: shared.guidelines.get(v.policy.as_str()).cloned(),
+        policy: v.policy,
+        severity: v.severity,
+        enforcement: v.enforcement,
+        message: v.message,
+        path: v.path,
+        location: placed.location,
+        exact: placed.exact,
+        resource: resource.clone(),
+        suppressed: None,
+        rendered: placed.rendered,
+        image: None,
+    }
+}
+
 pub(crate) struct Placed {
     pub location: Location,
     /// False when the field is missing and the location is that of its nearest parent.
@@ -493,23 +517,7 @@ fn add_decision(
     });
     for v in decision.violations {
         let placed = locate(&v.path);
-        let remediation = shared.remediations.get(v.policy.as_str()).cloned().unwrap_or_else(|| Arc::from(""));
-        let guideline = shared.guidelines.get(v.policy.as_str()).cloned();
-        report.findings.push(Finding {
-            policy: v.policy,
-            severity: v.severity,
-            enforcement: v.enforcement,
-            message: v.message,
-            path: v.path,
-            location: placed.location,
-            exact: placed.exact,
-            resource: resource.clone(),
-            remediation,
-            guideline,
-            suppressed: None,
-            rendered: placed.rendered,
-            image: None,
-        });
+        report.findings.push(finding_of(v, placed, &resource, shared));
     }
     for e in decision.errors {
         report.errors.push(ScanError {
