@@ -4,15 +4,19 @@
 //! image as the test tells it, with one of trivy's own JSON reports (tests/fixtures/trivy,
 //! copied from trivy's golden files), a failure as trivy reports one, a hang, or garbage.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
+use common::write;
+
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repository")
+    common::repo().canonicalize().expect("repository")
 }
 
 fn fixture(name: &str) -> String {
@@ -97,29 +101,11 @@ esac
 }
 
 fn policy_scan(args: &[&str], path_env: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-scan"))
-        .current_dir(repo())
-        .env("PATH", path_env)
-        .args(args)
-        .output()
-        .expect("runs")
+    common::run(args, None, Some(path_env))
 }
 
 fn json_images(args: &[&str], path_env: &str) -> (i32, Value) {
-    let mut all = vec!["images", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = policy_scan(&all, path_env);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exit code"), report)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
+    common::json_run("images", args, None, Some(path_env))
 }
 
 /// The 1-based line and column of the `image:` field that names `image`, the

@@ -2,14 +2,16 @@
 //! library, behind the `helm` program in tests/helm/bin) and real kubectl, and findings placed
 //! in the template, values, base or patch file that produced the field.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
+mod common;
+
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repository")
+    common::repo().canonicalize().expect("repository")
 }
 
 /// PATH with the test `helm` first; builds its virtual environment on first use.
@@ -23,22 +25,11 @@ fn path_with_helm() -> String {
 }
 
 fn policy_scan(args: &[&str], path_env: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-scan"))
-        .current_dir(repo())
-        .env("PATH", path_env)
-        .args(args)
-        .output()
-        .expect("runs")
+    common::run(args, None, Some(path_env))
 }
 
 fn json_report(args: &[&str], path_env: &str) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = policy_scan(&all, path_env);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exit code"), report)
+    common::json_run("scan", args, None, Some(path_env))
 }
 
 fn findings<'a>(report: &'a Value, policy: &str, message_part: &str) -> Vec<&'a Value> {

@@ -1,50 +1,20 @@
 //! `policy-scan scan` end to end: the binary, its exit codes, formats and locations.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+
+use common::{repo, write};
 
 fn policy_scan(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policy-scan"))
-        .current_dir(repo())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    if let Some(text) = stdin {
-        // A run that stops on a usage error exits without reading: a broken pipe is its answer.
-        if let Err(e) = child.stdin.take().expect("stdin").write_all(text.as_bytes()) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing standard input: {e}");
-        }
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("finishes")
+    common::run(args, stdin, None)
 }
 
 fn json_report(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = policy_scan(&all, stdin);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exit code"), report)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
+    common::json_run("scan", args, stdin, None)
 }
 
 fn findings_at(report: &Value, policy: &str) -> Vec<(u64, u64)> {

@@ -1,39 +1,21 @@
 //! `policy-scan scan` on Terraform: .tf roots read statically, plans from `terraform show -json`,
 //! and what goes wrong with either.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::{Value, json};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+
+use common::{repo, write};
 
 fn policy_scan(args: &[&str], path_env: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_policy-scan"));
-    command.current_dir(repo()).args(args);
-    if let Some(path) = path_env {
-        command.env("PATH", path);
-    }
-    command.output().expect("runs")
+    common::run(args, None, path_env)
 }
 
 fn json_report(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = policy_scan(&all, None);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exit code"), report)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
+    common::json_run("scan", args, None, None)
 }
 
 /// (policy, resource name, file suffix, line, message) of each finding.
