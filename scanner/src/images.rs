@@ -15,11 +15,10 @@ use serde_json::{Value, json};
 
 use crate::documents::Source;
 use crate::render::FileCache;
-use crate::report::{
-    ErrorKind, Evaluated, Finding, ImageFinding, Location, Report, Resource, ScanError, Vulnerability,
-};
+use crate::report::{ErrorKind, Evaluated, Finding, ImageFinding, Report, Resource, ScanError, Vulnerability};
 use crate::scan::{
     Placed, Placer, PolicyTexts, ScanOptions, Terraform, annotation_waivers, finding_of, finish_observed, gather,
+    location,
 };
 use crate::trivy::{Failure, INSTALL_HINT, Trivy};
 use crate::waive::{Ledger, ResourceWaivers};
@@ -168,11 +167,7 @@ pub fn images_observed(
                 report.errors.push(ScanError {
                     kind: ErrorKind::Parse,
                     message: e.to_string(),
-                    location: Some(Location {
-                        file: object.source.to_string(),
-                        line: object.position.line,
-                        column: object.position.column,
-                    }),
+                    location: Some(location(&object.source, object.position)),
                     policy: None,
                 });
                 continue;

@@ -52,7 +52,7 @@ impl Default for ScanOptions {
     }
 }
 
-fn location(file: &str, position: Position) -> Location {
+pub(crate) fn location(file: &str, position: Position) -> Location {
     Location { file: file.to_string(), line: position.line, column: position.column }
 }
 

@@ -86,8 +86,12 @@ impl AppState {
     /// The review with the signature checks of its covered images as `input.images`, within
     /// three quarters of `budget` (the rest is the policies'). A verifier that cannot be made
     /// (no system roots) leaves every covered image unavailable.
-    async fn check_signatures(&self, mut request: admission::Request, budget: Duration) -> admission::Request {
-        let generation = self.live.current();
+    async fn check_signatures(
+        &self,
+        generation: &crate::generation::Generation,
+        mut request: admission::Request,
+        budget: Duration,
+    ) -> admission::Request {
         let rules = &generation.signatures;
         if rules.is_empty() {
             return request;
@@ -247,16 +251,18 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
     let uid = request.uid.clone();
     let started = Instant::now();
     let fail_open = endpoint.fails_open(state.fail_open);
+    // One generation judges the review throughout: its signature rules and its policies.
+    let generation = state.live.current();
     if let Some(gap) = state.live.inventory_gap() {
         let (mode, class) = endpoint.policies();
         let review = &request.review;
-        if state.live.current().evaluator.bundle().reads_inventory(review.group(), review.kind(), mode, class) {
+        if generation.evaluator.bundle().reads_inventory(review.group(), review.kind(), mode, class) {
             return admission::inventory_not_current(&uid, &gap, fail_open);
         }
     }
     // The mutating call checks them too, so that pin-image-digests pins what was verified; the
     // validating call that follows finds the verdicts cached.
-    let request = state.check_signatures(request, budget).await;
+    let request = state.check_signatures(&generation, request, budget).await;
     let permit = match Arc::clone(&state.permits).try_acquire_owned() {
         Ok(permit) => permit,
         Err(_) => {
@@ -275,7 +281,6 @@ async fn judge(state: &Arc<AppState>, request: admission::Request, endpoint: End
         }
     };
     let remaining = budget.saturating_sub(started.elapsed());
-    let generation = state.live.current();
     let mut evaluator = generation.checkout();
     evaluator.set_time_limit(remaining);
     let every = state.policy_timing_every;
