@@ -6,9 +6,11 @@
 //! For speed, the loader generates one Rego module, `data.gatehouse.generated`, with one
 //! aggregate rule per targeted kind: an object is evaluated once against exactly the policies
 //! that target its kind, each seeing its own `input.parameters`. One rule per policy serves
-//! errors attribution and wildcard targets.
+//! errors attribution and wildcard targets. The routes evaluate in partition engines, one per
+//! family of kinds (workloads, other Kubernetes kinds, Terraform resources), each holding only
+//! the modules its policies need.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +78,8 @@ pub(crate) struct Route {
     pub rule: String,
     pub policies: Vec<usize>,
     pub parameters: Option<regorus::Value>,
+    /// The engine of [`Compiled::partitions`] that holds the rule.
+    pub partition: usize,
 }
 
 pub(crate) struct Compiled {
@@ -84,6 +88,10 @@ pub(crate) struct Compiled {
     pub lib_files: Vec<PathBuf>,
     pub lib_test_files: Vec<PathBuf>,
     pub engine: regorus::Engine,
+    /// Smaller engines that the routes evaluate in, each with only the policies (and library
+    /// modules) of its family of kinds. regorus scans every module of an engine on each `data.`
+    /// lookup, so a workload judged among 25 modules instead of 63 costs 16% less.
+    pub partitions: Vec<Partition>,
     /// By group, then kind.
     pub routes: HashMap<String, HashMap<String, Vec<Route>>>,
     /// Enabled policies with a `*` in a target: they may apply to kinds without a route.
@@ -104,6 +112,14 @@ impl std::fmt::Debug for Compiled {
         let ids: Vec<&str> = self.policies.iter().map(|p| p.metadata.id.as_str()).collect();
         f.debug_struct("Bundle").field("root", &self.root).field("policies", &ids).finish_non_exhaustive()
     }
+}
+
+/// A prepared engine with the policies of one family of kinds.
+#[derive(Debug, Clone)]
+pub(crate) struct Partition {
+    pub engine: regorus::Engine,
+    /// Some of its Rego reads `data.inventory`: an evaluator adds its inventory to the engine.
+    pub reads_inventory: bool,
 }
 
 /// Why [`Bundle::load_configured`] found no bundle, worded for the operator.
@@ -235,7 +251,8 @@ impl Bundle {
         &self.inner.lib_test_files
     }
 
-    /// The prepared engine with every policy and the library loaded; tests add to a clone.
+    /// The engine with every policy and the library loaded, not prepared: tests add to a clone,
+    /// and an evaluator adds its inventory to one.
     pub fn engine(&self) -> &regorus::Engine {
         &self.inner.engine
     }
@@ -464,16 +481,20 @@ fn compile(
     let mut problems = Vec::new();
     // Library packages may span files; they only must not collide with a policy's.
     let mut packages: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut lib_modules = Vec::new();
     for file in &layout.lib {
-        if let Some((package, _)) = add_module(&mut engine, file, &mut problems) {
-            packages.insert(package, file.clone());
+        if let Some((package, source)) = add_module(&mut engine, file, &mut problems) {
+            packages.insert(package.clone(), file.clone());
+            lib_modules.push(Module { file: file.clone(), package, source });
         }
     }
-    for policy in &mut policies {
+    let mut sources: Vec<Option<String>> = vec![None; policies.len()];
+    for (policy, kept) in policies.iter_mut().zip(&mut sources) {
         engine.set_rego_v0(policy.metadata.rego_version == RegoVersion::V0);
         let Some((package, source)) = add_module(&mut engine, &policy.rego_file, &mut problems) else {
             continue;
         };
+        *kept = Some(source.clone());
         policy.shares_parameters = crate::rego_text::parameter_reads(&source)
             .is_some_and(|read| read.iter().all(|name| policy.metadata.parameters.contains_key(name)));
         if policy.metadata.inventory.is_empty()
@@ -529,25 +550,25 @@ fn compile(
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
     }
-    let (module, routes, wildcard) = generate(&mut policies);
+    let (generated, mut routes, wildcard) = generate(&mut policies);
+    let module = generated.whole();
     if let Err(e) = engine.add_policy(GENERATED_FILE.to_string(), module) {
         return Err(Diagnostic::in_file(Path::new(GENERATED_FILE), e.to_string()).into());
     }
-    engine.set_input(regorus::Value::new_object());
-    // Preparing the engine runs regorus' analysis (unsafe variables, recursion, conflicts)
-    // over every module once, here rather than on the first request.
-    if let Err(e) = engine.eval_rule(format!("data.{GENERATED_PACKAGE}.ready")) {
+    // Preparing an engine runs regorus' analysis (unsafe variables, recursion, conflicts) over
+    // every module, here rather than on the first request. The bundle keeps the whole engine
+    // unprepared: prepared, it holds 29 MB of analysis that only tests and policies evaluated
+    // by name use, and they add to a clone (which prepares it again) anyway.
+    let mut smoke = engine.clone();
+    smoke.set_input(regorus::Value::new_object());
+    if let Err(e) = smoke.eval_rule(format!("data.{GENERATED_PACKAGE}.ready")) {
         return Err(from_regorus_error(root, &e.to_string()).into());
     }
     // regorus resolves functions only when it evaluates: run every policy once on an empty
     // review so that a call to a function that does not exist fails the load, not a request.
-    let mut smoke = engine.clone();
     smoke.set_input(serde_json::json!({"review": {"object": {}}}).into());
     // A policy that runs away on an empty review would stall every load (and a hot reload).
-    smoke.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit: SMOKE_TIME_LIMIT,
-        check_interval: std::num::NonZeroU32::MIN,
-    });
+    crate::evaluate::set_time_limit(&mut smoke, SMOKE_TIME_LIMIT);
     for policy in &policies {
         if let Err(e) = smoke.eval_rule(policy.rule.clone()) {
             let mut d = from_regorus_error(&policy.rego_file, &e.to_string());
@@ -557,9 +578,11 @@ fn compile(
             problems.push(d);
         }
     }
+    drop(smoke);
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
     }
+    let partitions = partition(&lib_modules, &policies, &sources, &generated, &mut routes)?;
     Ok(Bundle {
         inner: Arc::new(Compiled {
             root: root.to_path_buf(),
@@ -567,6 +590,7 @@ fn compile(
             lib_files: layout.lib,
             lib_test_files: layout.lib_tests,
             engine,
+            partitions,
             routes,
             wildcard,
             namespace_overrides,
@@ -667,11 +691,149 @@ fn share_parameters(policies: &[Policy], members: &[usize]) -> (Vec<bool>, Optio
 
 type Routes = HashMap<String, HashMap<String, Vec<Route>>>;
 
-fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
-    let mut module = format!("package {GENERATED_PACKAGE}\n\nready := true\n");
+/// A loaded library module.
+struct Module {
+    file: PathBuf,
+    package: String,
+    source: String,
+}
+
+/// The generated aggregate module in pieces: the whole engine takes every piece, each
+/// partition only those of its routes and their policies.
+struct Generated {
+    /// `p{i}`, policy `i` alone, by policy index.
+    policy_rules: Vec<String>,
+    /// `r{n}`, the policies of one route together, with the rule's path.
+    route_rules: Vec<(String, String)>,
+}
+
+impl Generated {
+    fn header() -> String {
+        format!("package {GENERATED_PACKAGE}\n\nready := true\n")
+    }
+
+    fn whole(&self) -> String {
+        let mut module = Generated::header();
+        module.extend(self.policy_rules.iter().cloned());
+        module.extend(self.route_rules.iter().map(|(_, text)| text.clone()));
+        module
+    }
+
+    fn part(&self, policies: &BTreeSet<usize>, rules: &BTreeSet<String>) -> String {
+        let mut module = Generated::header();
+        module.extend(policies.iter().map(|&i| self.policy_rules[i].clone()));
+        module.extend(self.route_rules.iter().filter(|(rule, _)| rules.contains(rule)).map(|(_, text)| text.clone()));
+        module
+    }
+}
+
+/// The family of kinds a (group, kind) is judged with: Terraform resources, Kubernetes kinds
+/// that run pods (most policies are about pod specs), and every other kind. Each family gets
+/// its own partition engine.
+fn family(group: &str, kind: &str) -> &'static str {
+    if group == crate::terraform::GROUP {
+        "terraform"
+    } else if crate::images::pod_spec_pointer(kind).is_some() {
+        "workloads"
+    } else {
+        "objects"
+    }
+}
+
+/// Builds one prepared engine per family of kinds with the policies routed to it, the library
+/// modules they read and their generated rules, and points each route at its engine.
+fn partition(
+    lib: &[Module],
+    policies: &[Policy],
+    sources: &[Option<String>],
+    generated: &Generated,
+    routes: &mut Routes,
+) -> Result<Vec<Partition>, Diagnostics> {
+    let mut families: BTreeMap<&'static str, (BTreeSet<usize>, BTreeSet<String>)> = BTreeMap::new();
+    for (group, kinds) in routes.iter() {
+        for (kind, list) in kinds {
+            let (members, rules) = families.entry(family(group, kind)).or_default();
+            for route in list {
+                members.extend(route.policies.iter().copied());
+                rules.insert(route.rule.clone());
+            }
+        }
+    }
+    let index: BTreeMap<&str, usize> = families.keys().enumerate().map(|(i, f)| (*f, i)).collect();
+    for (group, kinds) in routes.iter_mut() {
+        for (kind, list) in kinds.iter_mut() {
+            for route in list {
+                route.partition = index[family(group, kind)];
+            }
+        }
+    }
+    families
+        .values()
+        .map(|(members, rules)| partition_engine(lib, policies, sources, members, generated.part(members, rules)))
+        .collect::<Result<Vec<_>, Diagnostic>>()
+        .map_err(Diagnostics::from)
+}
+
+fn partition_engine(
+    lib: &[Module],
+    policies: &[Policy],
+    sources: &[Option<String>],
+    members: &BTreeSet<usize>,
+    generated: String,
+) -> Result<Partition, Diagnostic> {
+    let texts: Vec<&str> = members.iter().filter_map(|&i| sources[i].as_deref()).collect();
+    // The library modules the members name, and those these name in turn.
+    let mut needed = vec![false; lib.len()];
+    loop {
+        let mut grew = false;
+        for j in 0..lib.len() {
+            let name = lib[j].package.trim_start_matches("data.");
+            let named = texts.iter().any(|t| t.contains(name))
+                || lib.iter().zip(&needed).any(|(other, &taken)| taken && other.source.contains(name));
+            if !needed[j] && named {
+                needed[j] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    let reads_inventory = texts
+        .iter()
+        .copied()
+        .chain(lib.iter().zip(&needed).filter(|(_, t)| **t).map(|(m, _)| m.source.as_str()))
+        .any(|t| t.contains("data.inventory"));
+    let mut engine = regorus::Engine::new();
+    add_opa_compatibility(&mut engine);
+    let add = |engine: &mut regorus::Engine, file: &Path, source: &str| {
+        engine
+            .add_policy(file.to_string_lossy().into_owned(), source.to_string())
+            .map(|_| ())
+            .map_err(|e| from_regorus_error(file, &e.to_string()))
+    };
+    for module in lib.iter().zip(&needed).filter(|(_, taken)| **taken).map(|(m, _)| m) {
+        add(&mut engine, &module.file, &module.source)?;
+    }
+    for &i in members {
+        let Some(source) = sources[i].as_deref() else { continue };
+        engine.set_rego_v0(policies[i].metadata.rego_version == RegoVersion::V0);
+        add(&mut engine, &policies[i].rego_file, source)?;
+    }
+    engine.set_rego_v0(false);
+    add(&mut engine, Path::new(GENERATED_FILE), &generated)?;
+    engine.set_input(regorus::Value::new_object());
+    engine
+        .eval_rule(format!("data.{GENERATED_PACKAGE}.ready"))
+        .map_err(|e| from_regorus_error(Path::new(GENERATED_FILE), &e.to_string()))?;
+    Ok(Partition { engine, reads_inventory })
+}
+
+fn generate(policies: &mut [Policy]) -> (Generated, Routes, Vec<usize>) {
+    let mut generated = Generated { policy_rules: Vec::new(), route_rules: Vec::new() };
     for (i, policy) in policies.iter_mut().enumerate() {
         policy.rule = format!("data.{GENERATED_PACKAGE}.p{i}");
-        let _ = write!(module, "\np{i} contains entry if {{\n{}}}\n", contribution(i, policy, false));
+        generated.policy_rules.push(format!("\np{i} contains entry if {{\n{}}}\n", contribution(i, policy, false)));
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut wildcard = Vec::new();
@@ -720,14 +882,16 @@ fn generate(policies: &mut [Policy]) -> (String, Routes, Vec<usize>) {
                 continue;
             }
             let (shared, parameters) = share_parameters(policies, &members);
-            for (&i, shared) in members.iter().zip(shared) {
-                let _ = write!(module, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
-            }
             let rule = format!("data.{GENERATED_PACKAGE}.r{r}");
+            let mut text = String::new();
+            for (&i, shared) in members.iter().zip(shared) {
+                let _ = write!(text, "\nr{r} contains entry if {{\n{}}}\n", contribution(i, &policies[i], shared));
+            }
+            generated.route_rules.push((rule.clone(), text));
             r += 1;
-            let route = Route { mode, class, rule, policies: members, parameters };
+            let route = Route { mode, class, rule, policies: members, parameters, partition: 0 };
             routes.entry(group.clone()).or_default().entry(kind.clone()).or_default().push(route);
         }
     }
-    (module, routes, wildcard)
+    (generated, routes, wildcard)
 }

@@ -51,10 +51,7 @@ pub const SAMPLE_NAMESPACE: &str = "default";
 pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(20);
 
 fn time_limited(engine: &mut regorus::Engine) {
-    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit: TEST_TIME_LIMIT,
-        check_interval: std::num::NonZeroU32::MIN,
-    });
+    crate::evaluate::set_time_limit(engine, TEST_TIME_LIMIT);
 }
 
 /// Runs the whole suite. Only a bundle that loads can be tested; its load errors come back as

@@ -301,3 +301,50 @@ fn a_policy_reading_the_inventory_must_declare_its_kinds() {
     let e = Bundle::load(b.path(), &Config::default()).expect_err("undeclared").to_string();
     assert!(e.contains("policy.rego:4:8: the policy reads data.inventory"), "{e}");
 }
+
+#[test]
+fn each_family_of_kinds_is_judged_with_the_library_modules_its_policies_need() {
+    let b = TempBundle::new();
+    // Library a reads library b: a policy naming only a still needs both.
+    b.file("lib/a.rego", "package gatehouse.lib.a\n\nowner := data.gatehouse.lib.b.owner\n");
+    b.file("lib/b.rego", "package gatehouse.lib.b\n\nowner := concat(\"\", [\"team of \", input.review.kind.kind])\n");
+    let owner_rego = |package: &str| {
+        format!(
+            "package {package}\n\nviolation contains {{\"msg\": data.gatehouse.lib.a.owner}} if not input.review.object.metadata.labels.team\n"
+        )
+    };
+    b.policy("deployment-owner", &owner_rego("t.deployment_owner"), "");
+    b.file(
+        "kubernetes/service-owner/policy.yaml",
+        &common::POLICY_YAML
+            .replace("ID", "service-owner")
+            .replace(
+                "  - apiGroups: [apps]\n    kinds: [Deployment]\n",
+                "  - apiGroups: [\"\"]\n    kinds: [Service]\n",
+            )
+            .replace("remediation:", "inventory:\n  - apiGroups: [\"\"]\n    kinds: [ConfigMap]\nremediation:"),
+    );
+    b.file(
+        "kubernetes/service-owner/policy.rego",
+        &(owner_rego("t.service_owner")
+            + "\nviolation contains {\"msg\": \"no ConfigMap of the same name\"} if {\n\tns := input.review.namespace\n\tnot data.inventory.namespace[ns].v1.ConfigMap[input.review.object.metadata.name]\n}\n"),
+    );
+    let bundle = bundle(&b);
+    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}});
+    let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "shop"}});
+    let messages = |evaluator: &mut Evaluator, object: serde_json::Value| {
+        let decision = evaluator.evaluate(&review(object));
+        assert!(decision.errors.is_empty(), "{:?}", decision.errors);
+        let mut m: Vec<String> = decision.violations.into_iter().map(|v| v.message).collect();
+        m.sort();
+        m
+    };
+    let mut evaluator = Evaluator::new(&bundle, &Inventory::new()).expect("evaluator");
+    assert_eq!(messages(&mut evaluator, deployment("web", json!({}))), ["team of Deployment"]);
+    assert_eq!(messages(&mut evaluator, service.clone()), ["no ConfigMap of the same name", "team of Service"]);
+    let mut inventory = Inventory::new();
+    inventory.add(&config_map, "default");
+    let mut evaluator = Evaluator::new(&bundle, &inventory).expect("evaluator");
+    assert_eq!(messages(&mut evaluator, service), ["team of Service"]);
+    assert_eq!(messages(&mut evaluator, deployment("web", json!({"team": "shop"}))), Vec::<String>::new());
+}
