@@ -95,6 +95,31 @@ pub struct Entry {
     pub value: Node,
 }
 
+/// One value per distinct short string, shared by the documents converted with it: a repository
+/// repeats its keys and most of its values (`metadata`, `apps/v1`, label values) in every
+/// document, and a shared string is a reference count rather than an allocation.
+#[derive(Debug, Default)]
+pub struct SharedStrings {
+    values: HashMap<String, regorus::Value>,
+}
+
+impl SharedStrings {
+    /// Longer strings (scripts, certificates, JSON blobs) rarely repeat.
+    const LONGEST: usize = 64;
+
+    pub fn get(&mut self, s: &str) -> regorus::Value {
+        if s.len() > Self::LONGEST {
+            return regorus::Value::from(s);
+        }
+        if let Some(value) = self.values.get(s) {
+            return value.clone();
+        }
+        let value = regorus::Value::from(s);
+        self.values.insert(s.to_string(), value.clone());
+        value
+    }
+}
+
 /// One document of a YAML stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
@@ -127,16 +152,24 @@ impl Node {
 
     /// Converts straight to the value policies read, without an intermediate JSON copy.
     pub fn to_rego(&self) -> regorus::Value {
+        self.to_rego_sharing(&mut SharedStrings::default())
+    }
+
+    /// As [`Node::to_rego`], with one copy of each short string for every node converted with
+    /// the same `strings`.
+    pub fn to_rego_sharing(&self, strings: &mut SharedStrings) -> regorus::Value {
         match &self.kind {
             NodeKind::Null => regorus::Value::Null,
             NodeKind::Bool(b) => regorus::Value::from(*b),
             NodeKind::Number(n) => crate::review::number_to_rego(n),
-            NodeKind::String(s) => regorus::Value::from(s.as_str()),
-            NodeKind::Sequence(items) => regorus::Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>()),
+            NodeKind::String(s) => strings.get(s),
+            NodeKind::Sequence(items) => {
+                regorus::Value::from(items.iter().map(|item| item.to_rego_sharing(strings)).collect::<Vec<_>>())
+            }
             NodeKind::Mapping(entries) => regorus::Value::from(
                 entries
                     .iter()
-                    .map(|e| (regorus::Value::from(e.key.as_str()), e.value.to_rego()))
+                    .map(|e| (strings.get(&e.key), e.value.to_rego_sharing(strings)))
                     .collect::<std::collections::BTreeMap<_, _>>(),
             ),
         }
@@ -724,6 +757,31 @@ mod tests {
     fn the_rego_conversion_equals_the_json_one() {
         let root = parse_single("a: [1, -2, 2.5, yes, ~, s]\nb: {c: {}}\n", &Limits::default()).expect("parses");
         assert_eq!(root.to_rego(), crate::review::to_rego(&root.to_json()));
+    }
+
+    #[test]
+    fn documents_converted_together_share_their_short_strings_only() {
+        let long = "x".repeat(SharedStrings::LONGEST + 1);
+        let text = format!("kind: Deployment\nname: {long}\n---\nkind: Deployment\nname: {long}\n");
+        let documents = parse_documents(&text, &Limits::default()).expect("parses");
+        let mut strings = SharedStrings::default();
+        let values: Vec<regorus::Value> =
+            documents.iter().map(|d| d.root.as_ref().expect("a document").to_rego_sharing(&mut strings)).collect();
+        assert_eq!(values[0], values[1]);
+        assert_eq!(values[0], documents[0].root.as_ref().expect("a document").to_rego());
+        let field = |v: &regorus::Value, key: &str| v[key].as_string().expect("a string").clone();
+        assert!(std::ptr::eq(field(&values[0], "kind").as_ptr(), field(&values[1], "kind").as_ptr()));
+        assert!(!std::ptr::eq(field(&values[0], "name").as_ptr(), field(&values[1], "name").as_ptr()));
+        // Keys are shared too: both documents' "kind" key is one allocation.
+        let key = |v: &regorus::Value| {
+            v.as_object()
+                .expect("a mapping")
+                .keys()
+                .find(|k| k.as_string().is_ok_and(|s| s.as_ref() == "kind"))
+                .cloned()
+        };
+        let (a, b) = (key(&values[0]).expect("kind"), key(&values[1]).expect("kind"));
+        assert!(std::ptr::eq(a.as_string().expect("s").as_ptr(), b.as_string().expect("s").as_ptr()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use gatehouse_engine::yaml::{self, Limits, Located, Node, NodeKind, Position};
+use gatehouse_engine::yaml::{self, Limits, Located, Node, NodeKind, Position, SharedStrings};
 
 /// One file's text (or standard input's), by the name findings carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,8 @@ pub struct Loaded {
 
 /// Reads every document of a source. A source that fails to parse yields nothing but the error:
 /// half of a file is not scanned as if it were the whole.
-pub fn load(source: &Source, limits: &Limits) -> Result<Loaded, ParseError> {
+/// Short strings are shared through `strings` with every other source it loads.
+pub fn load(source: &Source, limits: &Limits, strings: &mut SharedStrings) -> Result<Loaded, ParseError> {
     let documents = yaml::parse_documents(&source.text, limits).map_err(|e| ParseError {
         source: source.name.clone(),
         position: e.position,
@@ -95,12 +96,19 @@ pub fn load(source: &Source, limits: &Limits) -> Result<Loaded, ParseError> {
             loaded.empty_documents += 1;
             continue;
         };
-        collect(source, document.index, &root, String::new(), &mut loaded);
+        collect(source, document.index, &root, String::new(), &mut loaded, strings);
     }
     Ok(loaded)
 }
 
-fn collect(source: &Source, document: usize, node: &Node, prefix: String, loaded: &mut Loaded) {
+fn collect(
+    source: &Source,
+    document: usize,
+    node: &Node,
+    prefix: String,
+    loaded: &mut Loaded,
+    strings: &mut SharedStrings,
+) {
     let skip = |loaded: &mut Loaded, reason: &str| {
         loaded.skipped.push(Skipped { source: source.name.clone(), position: node.position, reason: reason.into() })
     };
@@ -121,7 +129,7 @@ fn collect(source: &Source, document: usize, node: &Node, prefix: String, loaded
         match node.get("items").map(|e| &e.value.kind) {
             Some(NodeKind::Sequence(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    collect(source, document, item, format!("{prefix}/items/{i}"), loaded);
+                    collect(source, document, item, format!("{prefix}/items/{i}"), loaded, strings);
                 }
             }
             Some(NodeKind::Null) | None => {}
@@ -134,7 +142,7 @@ fn collect(source: &Source, document: usize, node: &Node, prefix: String, loaded
         document,
         prefix,
         position: node.position,
-        value: node.to_rego(),
+        value: node.to_rego_sharing(strings),
     });
 }
 
@@ -149,7 +157,7 @@ mod tests {
     #[test]
     fn lists_are_expanded_and_positions_kept() {
         let text = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: a}\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n      name: b\n";
-        let loaded = load(&source(text), &Limits::default()).expect("parses");
+        let loaded = load(&source(text), &Limits::default(), &mut SharedStrings::default()).expect("parses");
         assert_eq!(loaded.objects.len(), 2);
         let secret = &loaded.objects[1];
         assert_eq!(secret.prefix, "/items/1");
@@ -165,7 +173,7 @@ mod tests {
     fn non_kubernetes_and_empty_documents_are_counted_not_dropped() {
         let text =
             "---\n# nothing\n---\nfoo: bar\n---\n- 1\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n";
-        let loaded = load(&source(text), &Limits::default()).expect("parses");
+        let loaded = load(&source(text), &Limits::default(), &mut SharedStrings::default()).expect("parses");
         assert_eq!((loaded.documents, loaded.empty_documents, loaded.objects.len()), (4, 1, 1));
         let reasons: Vec<(usize, &str)> = loaded.skipped.iter().map(|s| (s.position.line, s.reason.as_str())).collect();
         assert_eq!(
@@ -179,7 +187,8 @@ mod tests {
 
     #[test]
     fn a_file_that_does_not_parse_is_an_error_with_its_position() {
-        let err = load(&source("apiVersion: v1\nkind: [\n"), &Limits::default()).expect_err("broken");
+        let err = load(&source("apiVersion: v1\nkind: [\n"), &Limits::default(), &mut SharedStrings::default())
+            .expect_err("broken");
         assert_eq!(&*err.source, "test.yaml");
         assert!(err.position.line >= 2, "{err:?}");
     }

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use gatehouse_engine::evaluate::evaluate_in_parallel;
 use gatehouse_engine::waivers::{self, Date, Located};
-use gatehouse_engine::yaml::{Limits, Position};
+use gatehouse_engine::yaml::{Limits, Position, SharedStrings};
 use gatehouse_engine::{Bundle, Decision, Evaluator, Inventory, Mode, Review};
 
 use crate::discover::discover_with;
@@ -149,8 +149,9 @@ pub(crate) fn gather(
     let is_terraform = |s: &Source| s.name.ends_with(".tf") || plans.contains(&s.name);
     let manifests = found.sources.iter().filter(|s| !is_terraform(s)).map(|s| (s, None));
     let outputs = renders.renders.iter().enumerate().map(|(i, r)| (&r.source, Some(i)));
+    let mut strings = SharedStrings::default();
     for (source, render) in manifests.chain(outputs) {
-        match documents::load(source, &options.limits) {
+        match documents::load(source, &options.limits, &mut strings) {
             Ok(loaded) => {
                 report.summary.documents += loaded.documents;
                 report.summary.empty_documents += loaded.empty_documents;
