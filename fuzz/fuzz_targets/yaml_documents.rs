@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use gatehouse_engine::yaml::Limits;
+use gatehouse_engine::yaml::{Limits, SharedStrings};
 use libfuzzer_sys::fuzz_target;
 use policy_scan::documents::{self, Locator, Source};
 
@@ -15,7 +15,7 @@ const LIMITS: Limits =
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let source = Source { name: Arc::from("fuzz.yaml"), text: Arc::from(text) };
-    let Ok(loaded) = documents::load(&source, &LIMITS) else { return };
+    let Ok(loaded) = documents::load(&source, &LIMITS, &mut SharedStrings::default()) else { return };
     let mut locator = Locator::new(LIMITS);
     for object in loaded.objects.iter().take(50) {
         for pointer in ["", "/metadata/name", "/spec/template/spec/containers/0/image", "/spec/0/x~1y", "/items/3"] {
