@@ -68,7 +68,12 @@ fn the_committed_traceability_map_is_complete_and_up_to_date() {
     for line in guidelines.lines().filter_map(|l| l.strip_prefix("- ")) {
         assert!(map.contains(&format!("| {} |", line.trim())), "{line} is in the map");
     }
-    assert!(map.contains("`require-pdb` (high, deny)"), "policies are named with severity and enforcement");
+    assert!(
+        map.contains("`require-pdb` (high, deny; admission and CI)"),
+        "policies are named with severity, enforcement and where they are enforced"
+    );
+    assert!(map.contains("`cluster-auto-upgrade` (medium, deny; CI, Terraform)"), "Terraform policies run in CI only");
+    assert!(map.contains("`default-security-context` (medium, deny; mutates at admission)"));
 }
 
 #[test]
