@@ -1,5 +1,5 @@
 //! Helpers shared by the scanner's end-to-end tests: the binary run in the repository, its
-//! JSON report read back, files written for it.
+//! JSON report read back, files written for it, a SARIF report checked against its schema.
 // Each test binary uses some of them.
 #![allow(dead_code)]
 
@@ -49,4 +49,14 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(&path, text).expect("write");
     path.display().to_string()
+}
+
+/// Where a SARIF report breaks the SARIF 2.1.0 schema (tests/fixtures/sarif), one line a problem.
+pub fn sarif_schema_problems(sarif: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/sarif/sarif-schema-2.1.0.json")).expect("schema"),
+    )
+    .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    validator.iter_errors(sarif).map(|e| format!("{e} at {}", e.instance_path())).collect()
 }
