@@ -162,14 +162,17 @@ impl Evaluator {
         if let Some(i) = partition {
             return Ok(&mut self.partitions[i]);
         }
-        if self.whole.is_none() {
-            let mut engine = with_inventory(self.bundle.engine(), &self.inventory)?;
-            if let Some(limit) = self.time_limit {
-                set_time_limit(&mut engine, limit);
+        let engine = match self.whole.take() {
+            Some(engine) => engine,
+            None => {
+                let mut engine = with_inventory(self.bundle.engine(), &self.inventory)?;
+                if let Some(limit) = self.time_limit {
+                    set_time_limit(&mut engine, limit);
+                }
+                engine
             }
-            self.whole = Some(engine);
-        }
-        Ok(self.whole.get_or_insert_with(regorus::Engine::new))
+        };
+        Ok(self.whole.insert(engine))
     }
 
     pub fn bundle(&self) -> &Bundle {
